@@ -1,0 +1,1 @@
+"""VLA Arena HTTP/WebSocket service: the Litestar app, storage, ratings."""

@@ -1,0 +1,116 @@
+"""The `Store` port: everything the arena persists, behind one small synchronous interface.
+
+Adapters (`SqliteStore` now, `MongoStore` later) implement it and pass the same contract suite
+(`tests/api/test_store_contract.py`). Relations between records are kept by the application, not by
+foreign keys, so every adapter can offer the same guarantees.
+
+Errors (from `schemas.errors`), identical across adapters:
+
+- `NotFoundError(kind, ident)`: a `get_*`/update names an id that does not exist.
+- `AlreadyVotedError`: a battle already has its vote (atomic even under concurrent callers).
+- `ConflictError`: any other uniqueness clash, e.g. a record id that is already taken.
+- `StoreError`: the storage driver failed; no driver exception ever escapes an adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from schemas.records import (
+    BattleRecord,
+    EpisodeRecord,
+    EpisodeResult,
+    SessionRecord,
+    TurnRecord,
+    VoteRecord,
+)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence for sessions, battles, turns, episodes (with trajectories) and votes.
+
+    Every method is safe to call from several threads at once. Every write is atomic: it is either
+    fully visible after the call returns, or (when it raises) not at all.
+    """
+
+    # -- sessions and battles -------------------------------------------------------------------
+    def create_session(self, session: SessionRecord, battle: BattleRecord) -> None:
+        """Store a new session together with its first battle (both or neither)."""
+        ...
+
+    def get_session(self, session_id: str) -> SessionRecord: ...
+
+    def list_sessions_by_voter(self, voter_id: str, limit: int = 50) -> list[SessionRecord]:
+        """The voter's sessions, newest (largest `created_at`) first, at most `limit`."""
+        ...
+
+    def create_battle(self, battle: BattleRecord) -> None: ...
+
+    def get_battle(self, battle_id: str) -> BattleRecord: ...
+
+    def list_battles(self, session_id: str) -> list[BattleRecord]:
+        """The session's battles ordered by `seq`; empty for an unknown session."""
+        ...
+
+    # -- turns and episodes ---------------------------------------------------------------------
+    def create_turn(self, turn: TurnRecord, episodes: list[EpisodeRecord]) -> None:
+        """Store a turn and its episodes (normally one per side) atomically."""
+        ...
+
+    def get_turn(self, turn_id: str) -> TurnRecord: ...
+
+    def list_turns(self, battle_id: str) -> list[TurnRecord]:
+        """The battle's turns ordered by `seq`."""
+        ...
+
+    def get_episode(self, episode_id: str) -> EpisodeRecord: ...
+
+    def list_episodes(self, turn_id: str) -> list[EpisodeRecord]:
+        """The turn's episodes, left side first, then right."""
+        ...
+
+    def list_battle_episodes(self, battle_id: str) -> list[EpisodeRecord]:
+        """Every episode of the battle, by turn `seq`, left before right within a turn."""
+        ...
+
+    def mark_episode_running(self, episode_id: str, started_at: float) -> None:
+        """Set status RUNNING (clearing any earlier outcome, so a redelivered job simply reruns)."""
+        ...
+
+    def finish_episode(
+        self, episode_id: str, result: EpisodeResult, trajectory: bytes, finished_at: float
+    ) -> None:
+        """Set status DONE with `result`, storing `trajectory` in the same transaction.
+
+        Trajectories are content-addressed by `result.trajectory_sha256` (which must be the sha256
+        of `trajectory`, else `ValidationError`), so identical trajectories are stored once.
+        """
+        ...
+
+    def fail_episode(self, episode_id: str, error: str, finished_at: float) -> None:
+        """Set status FAILED with an error message."""
+        ...
+
+    def get_trajectory(self, episode_id: str) -> bytes:
+        """The finished episode's trajectory bytes.
+
+        Raises `NotFoundError("episode", id)` for an unknown episode and
+        `NotFoundError("trajectory", id)` for one that is not DONE.
+        """
+        ...
+
+    # -- votes ----------------------------------------------------------------------------------
+    def record_vote(self, vote: VoteRecord) -> None:
+        """Store the battle's one vote; a second raises `AlreadyVotedError`, even when racing."""
+        ...
+
+    def get_vote(self, battle_id: str) -> VoteRecord | None: ...
+
+    def list_votes(self, robot_id: str | None = None) -> list[VoteRecord]:
+        """All votes (or one robot's), in chronological order (`created_at`, then insertion)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; later calls raise `StoreError`. Idempotent."""
+        ...

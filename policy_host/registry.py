@@ -1,0 +1,91 @@
+"""Named policies loaded on demand from a TOML registry (default: policy_host/models.toml).
+
+Kinds map to string entry points, imported only when a policy of that kind is built, so heavy
+dependencies (torch, openpi-client) load only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from schemas.errors import MissingDependencyError, UnknownPolicyError, ValidationError
+from schemas.policy import Policy
+
+DEFAULT_PATH = Path(__file__).with_name("models.toml")
+KINDS: dict[str, str] = {
+    "scripted": "policy_host.scripted:ScriptedExpert",
+    "random": "policy_host.scripted:RandomPolicy",
+    "zero": "policy_host.scripted:ZeroPolicy",
+}
+EXTRAS: dict[str, str] = {}  # kind -> pip command, for kinds with optional dependencies
+
+
+class ModelEntry(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    kind: str
+    organisation: str
+    licence: str
+    description: str = ""
+    latency_s: float = 0.0
+    robots: list[str] = msgspec.field(default_factory=lambda: ["franka"])
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    arena: bool = True
+
+
+class _File(msgspec.Struct):
+    model: list[ModelEntry]
+
+
+class Registry:
+    """The set of policies the arena knows, keyed by public name."""
+
+    def __init__(self, entries: list[ModelEntry]) -> None:
+        self.entries: dict[str, ModelEntry] = {}
+        for entry in entries:
+            if entry.name in self.entries:
+                raise ValidationError("model.name", f"duplicate model {entry.name!r}")
+            if entry.kind not in KINDS:
+                raise ValidationError("model.kind", f"{entry.name}: unknown kind {entry.kind!r}; known: {sorted(KINDS)}")
+            self.entries[entry.name] = entry
+
+    @classmethod
+    def from_file(cls, path: str | Path = DEFAULT_PATH) -> Registry:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+            return cls(msgspec.convert(raw, _File).model)
+        except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+            raise ValidationError("models", f"cannot load registry {path}: {exc}") from exc
+
+    def get(self, name: str) -> ModelEntry:
+        entry = self.entries.get(name)
+        if entry is None:
+            raise UnknownPolicyError(name)
+        return entry
+
+    def arena_models(self, robot_id: str) -> list[ModelEntry]:
+        return [e for e in self.entries.values() if e.arena and robot_id in e.robots]
+
+    def build(self, name: str) -> Policy:
+        """Instantiate a fresh policy (each episode gets its own instance)."""
+        entry = self.get(name)
+        factory = _import(entry.kind)
+        params = dict(entry.params)
+        params.setdefault("latency_s", entry.latency_s)
+        policy = factory(**params)
+        if not isinstance(policy, Policy):
+            raise TypeError(f"{KINDS[entry.kind]} does not implement the Policy protocol")
+        return policy
+
+
+def _import(kind: str) -> Any:
+    module_name, _, attr = KINDS[kind].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(exc.name or module_name, EXTRAS.get(kind, "pip install -e .")) from exc
+    return getattr(module, attr)
