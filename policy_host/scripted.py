@@ -61,6 +61,8 @@ class ScriptedExpert:
     def infer(self, obs: Observation) -> np.ndarray:
         if self.plan is None:
             self.plan = self._make_plan(obs)
+        if not self.plan:  # nothing it understands: hold still, gripper open
+            return np.zeros((self._meta.chunk_length, 7))
         self._advance(obs)
         target = self.plan[self.index]
         pos, mat = obs["privileged/ee_target_pos"].copy(), obs["privileged/ee_target_mat"].copy()
@@ -78,7 +80,7 @@ class ScriptedExpert:
         objects: dict[str, np.ndarray] = obs["privileged/objects"]
         cubes = [c for c in objects if c != "bowl"]
         if task.family is TaskFamily.NONE or task.object not in objects:
-            return [Waypoint(pos=obs["privileged/ee_pos"], yaw=0.0, gripper=OPEN)]
+            return []
         colour = task.object
         if self.swap:
             others = [c for c in cubes if c not in (task.object, task.target)]

@@ -10,7 +10,7 @@ from schemas.errors import CorruptReplayError, UnsupportedVersionError
 
 from .codec import CODECS
 from .header import ChunkInfo, FileIndex, StreamInfo
-from .streams import FLOAT64, KNOWN, REQUIRED, describe, expected_shape
+from .streams import FLOAT64, FRAMES, KNOWN, REQUIRED, describe, expected_shape
 
 
 def chunk_label(number: int, chunk: ChunkInfo) -> str:
@@ -54,7 +54,7 @@ def _check_required(
 
 
 def _check_shape(index: FileIndex, stream: StreamInfo) -> None:
-    n_rows = index.n_frames if stream.group == "frames" else len(index.header.step_frames)
+    n_rows = index.n_frames if stream.group == FRAMES else len(index.header.step_frames)
     shape = tuple(stream.shape)
     expected = expected_shape(stream.group, stream.name, index.header, n_rows)
     ok = shape == expected if expected is not None else len(shape) in (1, 2) and shape[0] == n_rows

@@ -19,17 +19,20 @@ Prepared = list[tuple[StreamInfo, np.ndarray]]
 
 
 def check_header(header: ReplayHeader) -> ReplayHeader:
-    """Type-check every header field and return a copy with plain-int `step_frames`."""
+    """Type-check every header field; return it normalised (int step_frames, float rates).
+
+    `metadata` is kept as given; it only has to be msgpack-encodable.
+    """
     if not isinstance(header, ReplayHeader):
         raise ValueError(f"header: expected a ReplayHeader, got {type(header).__name__}")
     try:
         steps = [operator.index(i) for i in header.step_frames]
-        header = msgspec.structs.replace(header, step_frames=steps)
-        msgspec.convert(msgspec.to_builtins(header, order="deterministic"), type=ReplayHeader)
+        plain = msgspec.to_builtins(msgspec.structs.replace(header, step_frames=steps), order="deterministic")
+        checked = msgspec.convert(plain, type=ReplayHeader)
     except (TypeError, msgspec.ValidationError) as exc:
         raise ValueError(f"header: {exc}") from exc
-    _check_header_values(header)
-    return header
+    _check_header_values(checked)
+    return msgspec.structs.replace(checked, metadata=header.metadata)
 
 
 def _check_header_values(header: ReplayHeader) -> None:

@@ -148,11 +148,16 @@ class _Loop:
         self.adapter.apply(action, self.data)
         self.current = action
 
+    def initial_frames(self) -> StepFrames:
+        """Frame 0, the state before the first control step, as step -1."""
+        return self._step_frames(-1, 0, TaskStatus(success=None, progress=None))
+
     def _step_frames(self, k: int, start: int, status: TaskStatus) -> StepFrames:
-        end, r = self.rec.n_frames, self.rec
+        end, r = (1 if k < 0 else self.rec.n_frames), self.rec
         return StepFrames(step=k, start_frame=start, time=r.time[start:end].copy(), qpos=r.qpos[start:end].copy(),
                           qvel=r.qvel[start:end].copy(), ctrl=r.ctrl[start:end].copy(),
-                          action=None if self.current is None else self.current.copy(), progress=status.progress)
+                          action=None if self.current is None or k < 0 else self.current.copy(),
+                          progress=status.progress)
 
 
 def _ratio(period: float, timestep: float, name: str) -> int:
@@ -174,6 +179,7 @@ def run_episode(spec: EpisodeSpec, policy: Policy, sink: EpisodeSink | None = No
     meta = _metadata(spec, loop.task, policy_name)
     if sink is not None:
         sink.on_header(_header(loop, [], meta))
+        sink.on_step(loop.initial_frames())
     status, steps = TaskStatus(success=None, progress=None), 0
     try:
         for k in range(spec.max_steps):

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import mujoco
+import numpy as np
 
-os.environ.setdefault("MUJOCO_GL", "osmesa")  # headless CPU rendering; must precede the Renderer import
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-
-from schemas.policy import CameraSpec, Observation, PolicyMetadata  # noqa: E402
-from schemas.task import TaskSpec  # noqa: E402
-from sim_engine.actions import ActionAdapter  # noqa: E402
-from sim_engine.scene import CUBE_HALF, TABLE_TOP  # noqa: E402
-from sim_engine.world import World  # noqa: E402
+from schemas.policy import CameraSpec, Observation, PolicyMetadata
+from schemas.task import TaskSpec
+from sim_engine.actions import ActionAdapter
+from sim_engine.scene import CUBE_HALF, TABLE_TOP
+from sim_engine.world import World
 
 CAMERA_NAMES = {
     "observation/exterior_image_1_left": "exterior_1_left",

@@ -74,6 +74,10 @@ class Store(Protocol):
         """Every episode of the battle, by turn `seq`, left before right within a turn."""
         ...
 
+    def list_unfinished_episodes(self) -> list[EpisodeRecord]:
+        """Episodes still QUEUED or RUNNING (oldest first): after a crash these are run again."""
+        ...
+
     def mark_episode_running(self, episode_id: str, started_at: float) -> None:
         """Set status RUNNING (clearing any earlier outcome, so a redelivered job simply reruns)."""
         ...

@@ -34,6 +34,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             result TEXT, error TEXT, trajectory_sha256 TEXT)""",
         "CREATE INDEX episodes_by_turn ON episodes (turn_id)",
         "CREATE INDEX episodes_by_battle ON episodes (battle_id)",
+        "CREATE INDEX episodes_by_status ON episodes (status)",
         "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL)",
         # UNIQUE(battle_id) is what makes a vote exactly-once, whoever races.
         """CREATE TABLE votes (

@@ -173,6 +173,10 @@ class SqliteStore:
         where = f"WHERE battle_id = ? ORDER BY {seq}, {_EPISODE_ORDER}"
         return self._list(EpisodeRecord, where, (battle_id,))
 
+    def list_unfinished_episodes(self) -> list[EpisodeRecord]:
+        where = "WHERE status IN ('queued', 'running') ORDER BY created_at, id"
+        return self._list(EpisodeRecord, where, ())
+
     def mark_episode_running(self, episode_id: str, started_at: float) -> None:
         self._set_state(episode_id, status=EpisodeStatus.RUNNING.value, started_at=started_at)
 

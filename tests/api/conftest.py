@@ -7,11 +7,18 @@ To add one (e.g. MongoStore against a real mongod the run starts itself), add a 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
+from litestar.exceptions import WebSocketDisconnect
+from litestar.testing import TestClient
 
+from api.app import create_app
+from api.config import Settings
 from api.store import SqliteStore, Store
 
 
@@ -28,3 +35,95 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = STORE_FACTORIES[request.param](tmp_path)
     yield opened
     opened.close()
+
+
+# ---- the HTTP/WebSocket app (tests/api/test_app.py, test_streaming.py, test_identity_leak.py) ----------
+
+TURN_TIMEOUT_S = 60.0
+RED_CUBE = "pick up the red cube"
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+    """Start apps with test settings (startup hooks run); every one is shut down after the test.
+
+    Keyword arguments override `Settings`; the default data dir is `tmp_path`.
+    """
+    with ExitStack() as stack:
+
+        def make(**overrides: Any) -> TestClient:
+            settings = Settings(**{"data_dir": str(tmp_path), "leaderboard_rounds": 20, **overrides})
+            return stack.enter_context(TestClient(create_app(settings)))
+
+        yield make
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    """A running app on a fresh data dir."""
+    return make_client()
+
+
+def _wait_turn(client: TestClient, turn_id: str, timeout: float = TURN_TIMEOUT_S) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/api/turns/{turn_id}")
+        assert response.status_code == 200, response.text
+        view = response.json()
+        if view["status"] != "running":
+            return view
+        assert time.monotonic() < deadline, f"turn {turn_id} still running after {timeout} s: {view}"
+        time.sleep(0.02)
+
+
+def _new_battle(client: TestClient, robot_id: str = "franka", scene_id: str = "table") -> str:
+    response = client.post("/api/sessions", json={"robot_id": robot_id, "scene_id": scene_id})
+    assert response.status_code == 201, response.text
+    return response.json()["battle"]["battle_id"]
+
+
+def _play_turn(client: TestClient, battle_id: str, instruction: str = RED_CUBE,
+               max_steps: int | None = None) -> dict:
+    body: dict[str, Any] = {"instruction": instruction}
+    if max_steps is not None:
+        body["max_steps"] = max_steps
+    response = client.post(f"/api/battles/{battle_id}/turns", json=body)
+    assert response.status_code == 202, response.text
+    return _wait_turn(client, response.json()["turn_id"])
+
+
+def _read_stream(client: TestClient, episode_id: str, timeout: float = TURN_TIMEOUT_S) -> list[bytes]:
+    """Every binary message of an episode stream, until the server closes it normally."""
+    messages: list[bytes] = []
+    with client.websocket_connect(f"/api/episodes/{episode_id}/stream") as ws:
+        while True:
+            try:
+                message = ws.receive(timeout=timeout)
+            except WebSocketDisconnect as exc:
+                assert exc.code == 1000, f"stream closed with {exc.code}: {exc.detail}"
+                return messages
+            messages.append(message["bytes"])
+
+
+@pytest.fixture
+def wait_turn() -> Callable[..., dict]:
+    """`wait_turn(client, turn_id)`: poll the turn until it is no longer running; returns its view."""
+    return _wait_turn
+
+
+@pytest.fixture
+def new_battle() -> Callable[..., str]:
+    """`new_battle(client)`: create a session (franka, table); returns its first battle's id."""
+    return _new_battle
+
+
+@pytest.fixture
+def play_turn() -> Callable[..., dict]:
+    """`play_turn(client, battle_id, instruction=..., max_steps=None)`: run a turn to its end."""
+    return _play_turn
+
+
+@pytest.fixture
+def read_stream() -> Callable[..., list[bytes]]:
+    """`read_stream(client, episode_id)`: all messages of the episode's WebSocket stream."""
+    return _read_stream

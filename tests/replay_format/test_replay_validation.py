@@ -6,7 +6,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from replay_format import JointInfo, encode_replay
+from replay_format import JointInfo, decode_replay, encode_replay
 
 
 def _set(group: str, name: str, value):
@@ -72,10 +72,12 @@ def test_bad_header_raises_value_error_naming_the_field(episode, changes, messag
         encode_replay(msgspec.structs.replace(header, **changes), frames, steps)
 
 
-def test_numpy_step_frames_are_accepted(episode) -> None:
+def test_numpy_step_frames_and_int_rates_are_normalised(episode) -> None:
     header, frames, steps = episode
-    as_numpy = msgspec.structs.replace(header, step_frames=list(np.array(header.step_frames)))
-    assert encode_replay(as_numpy, frames, steps) == encode_replay(header, frames, steps)
+    loose = msgspec.structs.replace(header, step_frames=list(np.array(header.step_frames)), frame_rate=50)
+    data = encode_replay(loose, frames, steps)
+    assert data == encode_replay(header, frames, steps)
+    assert isinstance(decode_replay(data).header.frame_rate, float)
 
 
 @pytest.mark.parametrize(

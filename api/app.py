@@ -1,0 +1,86 @@
+"""The Litestar application: wiring of adapters (embedded default) and error mapping.
+
+Serve with granian:  granian --interface asgi --factory api.app:create_app   (or `arena serve`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
+
+from api.config import Settings, load_settings
+from api.jobs.local import ThreadQueue
+from api.live.memory import MemoryLiveBus
+from api.routes import battles, catalogue, episodes, leaderboard
+from api.service import ArenaService
+from api.store import open_store
+from api.worker import EpisodeWorker
+from policy_host.registry import Registry
+from schemas.errors import ArenaError, ConflictError, NotFoundError, QueueError, StoreError, ValidationError
+from sim_engine.scene import SCENES
+from sim_engine.world import load_world
+
+log = logging.getLogger("arena")
+
+STATUS = [(NotFoundError, 404), (ConflictError, 409), (ValidationError, 400), (StoreError, 503), (QueueError, 503)]
+
+
+def arena_error(request: Request, exc: ArenaError) -> Response:
+    """Map the project's errors to HTTP: the message always says what was wrong."""
+    code = next((c for cls, c in STATUS if isinstance(exc, cls)), 400)
+    body: dict = {"status_code": code, "detail": str(exc), "error": type(exc).__name__}
+    if isinstance(exc, ValidationError):
+        body["field"] = exc.field
+    return Response(body, status_code=code, media_type=MediaType.JSON)
+
+
+@get("/", include_in_schema=False, sync_to_thread=False)
+def index() -> Redirect:
+    return Redirect("/schema")
+
+
+def build_service(settings: Settings) -> ArenaService:
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.store)
+    registry = Registry.from_file(settings.models)
+    bus = MemoryLiveBus()
+    queue = ThreadQueue(EpisodeWorker(store, bus, registry), workers=settings.workers)
+    return ArenaService(store, queue, bus, registry, default_max_steps=settings.max_steps,
+                        instruction_max_chars=settings.instruction_max_chars,
+                        leaderboard_rounds=settings.leaderboard_rounds)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    service = build_service(settings)
+
+    def warm_up() -> None:
+        for scene in SCENES.values():  # compile models now, so /api/health means ready
+            for robot_id in scene.robots:
+                load_world(robot_id, scene.id)
+        n = service.recover()
+        if n:
+            log.warning("requeued %d unfinished episodes", n)
+
+    def shut_down() -> None:
+        service.queue.close()
+        service.store.close()
+
+    return Litestar(
+        route_handlers=[index, catalogue.health, catalogue.robots, catalogue.scenes, catalogue.models,
+                        catalogue.scene_bundle, battles.create_session, battles.get_session, battles.new_battle,
+                        battles.get_battle, battles.create_turn, battles.get_turn, battles.vote,
+                        episodes.trajectory, episodes.stream, leaderboard.leaderboard, leaderboard.votes],
+        dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False)},
+        exception_handlers={ArenaError: arena_error},
+        on_startup=[warm_up],
+        on_shutdown=[shut_down],
+        openapi_config=OpenAPIConfig(title="VLA Arena", version="0.1.0",
+                                     description="Blind pairwise battles between robot policies in MuJoCo."),
+        state={"service": service, "settings": settings},
+    )

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket route handlers: thin, they parse, call ArenaService, and return views."""

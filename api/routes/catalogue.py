@@ -1,0 +1,48 @@
+"""Robots, scenes, scene bundles, models, health."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import msgspec
+import mujoco
+from litestar import Response, get
+
+from api.service import ArenaService
+from api.views import ModelView, RobotView, SceneView
+
+
+@get("/api/health", sync_to_thread=False)
+def health(service: ArenaService) -> dict:
+    return {"status": "ok", "mujoco": mujoco.__version__, "models": len(service.models())}
+
+
+@get("/api/robots", sync_to_thread=False)
+def robots(service: ArenaService) -> list[RobotView]:
+    return service.robots()
+
+
+@get("/api/scenes", sync_to_thread=False)
+def scenes(service: ArenaService, robot_id: str | None = None) -> list[SceneView]:
+    return service.scenes(robot_id)
+
+
+@get("/api/models", sync_to_thread=False)
+def models(service: ArenaService) -> list[ModelView]:
+    """Public names of the arena's policies. Says nothing about who is paired with whom."""
+    return service.models()
+
+
+@cache
+def _encoded_bundle(service: ArenaService, scene_id: str, robot_id: str) -> tuple[bytes, str]:
+    bundle = service.bundle(scene_id, robot_id)
+    return msgspec.msgpack.encode(bundle), bundle["hash"]
+
+
+@get("/api/scenes/{scene_id:str}/bundle", sync_to_thread=True)
+def scene_bundle(service: ArenaService, scene_id: str, robot_id: str) -> Response[bytes]:
+    """The scene MJCF and its assets, msgpack: {robot_id, scene_id, entry, hash, files: {path: bytes}}.
+    Replay headers name `hash` as their bundle_hash."""
+    body, digest = _encoded_bundle(service, scene_id, robot_id)
+    return Response(body, media_type="application/msgpack",
+                    headers={"ETag": f'"{digest}"', "X-Bundle-Hash": digest, "Cache-Control": "public, max-age=3600"})

@@ -1,0 +1,57 @@
+"""Trajectory downloads and live episode streams."""
+
+from __future__ import annotations
+
+import asyncio
+
+from anyio import to_thread
+from litestar import Response, WebSocket, get, websocket
+
+from api.service import ArenaService
+from api.streaming import EndMessage, encode, replay_messages
+from api.worker import redact
+from replay_format import FILE_EXTENSION, MEDIA_TYPE, decode_replay
+from schemas.errors import NotFoundError
+from schemas.records import EpisodeRecord, EpisodeStatus
+
+POLL_S = 0.25
+
+
+@get("/api/episodes/{episode_id:str}/trajectory", sync_to_thread=True)
+def trajectory(service: ArenaService, episode_id: str) -> Response[bytes]:
+    """The episode's replay file (docs/replay-format.md)."""
+    episode = service.store.get_episode(episode_id)
+    data = service.store.get_trajectory(episode_id)
+    digest = episode.result.trajectory_sha256 if episode.result else ""
+    return Response(data, media_type=MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"', "ETag": f'"{digest}"'})
+
+
+@websocket("/api/episodes/{episode_id:str}/stream")
+async def stream(socket: WebSocket, episode_id: str, service: ArenaService) -> None:
+    """Binary msgpack messages: header, frames per control step, end. Late clients get everything."""
+    await socket.accept()
+    try:
+        episode = await to_thread.run_sync(service.store.get_episode, episode_id)
+    except NotFoundError as exc:
+        await socket.close(code=4404, reason=str(exc))
+        return
+    if service.bus.has(episode_id):
+        async for message in service.bus.subscribe(episode_id):
+            await socket.send_bytes(message)
+    else:
+        for message in await _from_store(service, episode):
+            await socket.send_bytes(message)
+    await socket.close()
+
+
+async def _from_store(service: ArenaService, episode: EpisodeRecord) -> list[bytes]:
+    """For episodes the bus no longer (or never) held: wait until stored, then rebuild the stream."""
+    while episode.status in (EpisodeStatus.QUEUED, EpisodeStatus.RUNNING):
+        await asyncio.sleep(POLL_S)
+        episode = await to_thread.run_sync(service.store.get_episode, episode.id)
+    if episode.status is EpisodeStatus.FAILED:
+        error = redact(episode.error or "failed", list(service.registry.entries))
+        return [encode(EndMessage(status="failed", error=error))]
+    data = await to_thread.run_sync(service.store.get_trajectory, episode.id)
+    return replay_messages(episode.id, decode_replay(data))

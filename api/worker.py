@@ -1,0 +1,73 @@
+"""Runs one episode job: simulate, stream live, store the trajectory, then announce the end.
+
+The end message is published only after the store commit, so a client that sees "end" can always
+download the trajectory. Failures are stored with the full reason (for operators) and streamed with
+policy names redacted (for voters, who must not learn identities before voting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from api.jobs.port import EpisodeJob
+from api.live.port import LiveBus
+from api.store.port import Store
+from api.streaming import EndMessage, HeaderMessage, encode, end_message, frames_message
+from policy_host.registry import Registry
+from replay_format import ReplayHeader
+from schemas.records import EpisodeResult
+from sim_engine.episode import EpisodeOutcome, EpisodeSpec, StepFrames, run_episode
+
+log = logging.getLogger("arena.worker")
+
+
+def redact(text: str, names: list[str]) -> str:
+    """Replace every policy name (longest first) in `text`."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "<policy>")
+    return text
+
+
+class _BusSink:
+    def __init__(self, bus: LiveBus, episode_id: str) -> None:
+        self.bus, self.episode_id = bus, episode_id
+
+    def on_header(self, header: ReplayHeader) -> None:
+        self.bus.publish(self.episode_id, encode(HeaderMessage(episode_id=self.episode_id, header=header)))
+
+    def on_step(self, frames: StepFrames) -> None:
+        self.bus.publish(self.episode_id, encode(frames_message(frames)))
+
+    def on_end(self, outcome: EpisodeOutcome) -> None:
+        return None  # published by the worker once the trajectory is stored
+
+
+class EpisodeWorker:
+    def __init__(self, store: Store, bus: LiveBus, registry: Registry) -> None:
+        self.store, self.bus, self.registry = store, bus, registry
+
+    def __call__(self, job: EpisodeJob) -> None:
+        self.store.mark_episode_running(job.episode_id, time.time())
+        if not self.bus.has(job.episode_id):
+            self.bus.open(job.episode_id)
+        try:
+            self._run(job)
+        except Exception as exc:
+            log.exception("episode %s failed", job.episode_id)
+            reason = f"{type(exc).__name__}: {exc}"
+            self.store.fail_episode(job.episode_id, reason, time.time())
+            public = redact(reason, list(self.registry.entries))
+            self.bus.publish(job.episode_id, encode(EndMessage(status="failed", error=public)), final=True)
+
+    def _run(self, job: EpisodeJob) -> None:
+        spec = EpisodeSpec(robot_id=job.robot_id, scene_id=job.scene_id, instruction=job.instruction,
+                           seed=job.seed, max_steps=job.max_steps)
+        out = run_episode(spec, self.registry.build(job.policy), _BusSink(self.bus, job.episode_id))
+        result = EpisodeResult(
+            success=out.outcome.success, progress=out.outcome.progress, steps=out.outcome.steps,
+            n_frames=out.outcome.n_frames, terminated=out.outcome.terminated, wall_time_s=out.wall_time_s,
+            trajectory_sha256=hashlib.sha256(out.replay).hexdigest(), trajectory_bytes=len(out.replay))
+        self.store.finish_episode(job.episode_id, result, out.replay, time.time())
+        self.bus.publish(job.episode_id, encode(end_message(out.outcome)), final=True)
