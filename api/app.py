@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
@@ -82,5 +83,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[shut_down],
         openapi_config=OpenAPIConfig(title="VLA Arena", version="0.1.0",
                                      description="Blind pairwise battles between robot policies in MuJoCo."),
-        state={"service": service, "settings": settings},
+        state=State({"service": service, "settings": settings}),
     )

@@ -65,7 +65,8 @@ def cmd_episode(args: argparse.Namespace) -> int:
     registry = Registry.from_file(args.models or DEFAULT_PATH)
     spec = EpisodeSpec(robot_id=args.robot, scene_id=args.scene, instruction=args.instruction, seed=args.seed,
                        max_steps=args.max_steps)
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("step {task.completed:.0f}/{task.total:.0f}"),
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(),
+               TextColumn("step {task.completed:.0f}/{task.total:.0f}"),
                TextColumn("progress {task.fields[progress]}"), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(args.policy, total=spec.max_steps, progress="-")
@@ -74,7 +75,8 @@ def cmd_episode(args: argparse.Namespace) -> int:
         bar.update(task, total=out.outcome.steps)
     args.output.write_bytes(out.replay)
     o = out.outcome
-    print(f"task {out.task.family.value} {out.task.object or ''} {out.task.direction or out.task.target or ''}".rstrip())
+    t = out.task
+    print(f"task {t.family.value} {t.object or ''} {t.direction or t.target or ''}".rstrip())
     print(f"success={o.success} progress={_fmt(o.progress)} steps={o.steps} frames={o.n_frames} "
           f"ended={o.terminated} wall={out.wall_time_s:.3f}s inference={out.infer_time_s * 1000:.1f}ms")
     print(f"wrote {args.output} ({len(out.replay):,} bytes)")
@@ -107,7 +109,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     data = args.path.read_bytes()
     replay = decode_replay(data)  # verifies every chunk checksum
     h = replay.header
-    print(f"{args.path}  {len(data):,} bytes  format {replay.version[0]}.{replay.version[1]}  mujoco {h.mujoco_version}")
+    major, minor = replay.version
+    print(f"{args.path}  {len(data):,} bytes  format {major}.{minor}  mujoco {h.mujoco_version}")
     print(f"robot {h.robot_id}  scene {h.scene_id}  bundle {h.bundle_hash}")
     print(f"nq={h.nq} nv={h.nv} nu={h.nu} timestep={h.timestep} frame_rate={h.frame_rate} "
           f"control_rate={h.control_rate} action={h.action_space}[{h.action_dim}]")

@@ -8,20 +8,40 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import Literal
 
 from api import ratings
 from api.jobs.port import EpisodeJob, JobQueue
 from api.live.port import LiveBus
 from api.store.port import Store
-from api.worker import redact
 from api.views import (
-    BattleView, EpisodeView, LeaderboardView, ModelView, RatingRow, Reveal, RobotView, SceneView,
-    SessionCreated, SessionView, Sides, TurnCreated, TurnView, VoteExport,
+    BattleView,
+    EpisodeView,
+    LeaderboardView,
+    ModelView,
+    RatingRow,
+    Reveal,
+    RobotView,
+    SceneView,
+    SessionCreated,
+    SessionView,
+    Sides,
+    TurnCreated,
+    TurnView,
+    VoteExport,
 )
+from api.worker import redact
 from policy_host.registry import ModelEntry, Registry
 from schemas.errors import NotReadyError, ValidationError
 from schemas.records import (
-    BattleRecord, EpisodeRecord, EpisodeStatus, SessionRecord, Side, TurnRecord, VoteChoice, VoteRecord,
+    BattleRecord,
+    EpisodeRecord,
+    EpisodeStatus,
+    SessionRecord,
+    Side,
+    TurnRecord,
+    VoteChoice,
+    VoteRecord,
 )
 from sim_engine.episode import MAX_STEPS_LIMIT
 from sim_engine.instructions import interpret
@@ -156,8 +176,11 @@ class ArenaService:
         t = self.store.get_turn(turn_id)
         eps = {e.side: e for e in self.store.list_episodes(turn_id)}
         statuses = {e.status for e in eps.values()}
-        status = ("running" if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}
-                  else "failed" if EpisodeStatus.FAILED in statuses else "done")
+        status: Literal["running", "done", "failed"] = "done"
+        if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}:
+            status = "running"
+        elif EpisodeStatus.FAILED in statuses:
+            status = "failed"
         scene = get_scene(self.store.get_battle(t.battle_id).scene_id)
         return TurnView(turn_id=t.id, battle_id=t.battle_id, seq=t.seq, instruction=t.instruction, seed=t.seed,
                         max_steps=t.max_steps, status=status, task=interpret(t.instruction, bowl=scene.bowl),

@@ -14,22 +14,18 @@ from schemas.records import EpisodeStatus, VoteChoice
 from schemas.task import TaskSpec
 
 
-class _In(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pass
-
-
-class SessionCreate(_In):
+class SessionCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     robot_id: str
     scene_id: str
     voter_id: str | None = None
 
 
-class TurnCreate(_In):
+class TurnCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     instruction: str
     max_steps: int | None = None
 
 
-class VoteCreate(_In):
+class VoteCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     choice: VoteChoice
 
 

@@ -50,7 +50,8 @@ class Registry:
             if entry.name in self.entries:
                 raise ValidationError("model.name", f"duplicate model {entry.name!r}")
             if entry.kind not in KINDS:
-                raise ValidationError("model.kind", f"{entry.name}: unknown kind {entry.kind!r}; known: {sorted(KINDS)}")
+                known = sorted(KINDS)
+                raise ValidationError("model.kind", f"{entry.name}: unknown kind {entry.kind!r}; known: {known}")
             self.entries[entry.name] = entry
 
     @classmethod

@@ -14,7 +14,7 @@ import msgspec
 import numpy as np
 
 
-class ActionSpace(str, enum.Enum):
+class ActionSpace(enum.StrEnum):
     """How an action vector is turned into actuator commands (see sim_engine.actions).
 
     Every space ends with one gripper value in [0, 1] (0 open, 1 closed, as DROID).

@@ -11,19 +11,19 @@ import enum
 import msgspec
 
 
-class Side(str, enum.Enum):
+class Side(enum.StrEnum):
     LEFT = "left"
     RIGHT = "right"
 
 
-class VoteChoice(str, enum.Enum):
+class VoteChoice(enum.StrEnum):
     LEFT = "left"
     RIGHT = "right"
     TIE = "tie"
     BOTH_BAD = "both_bad"
 
 
-class EpisodeStatus(str, enum.Enum):
+class EpisodeStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

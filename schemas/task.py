@@ -7,7 +7,7 @@ import enum
 import msgspec
 
 
-class TaskFamily(str, enum.Enum):
+class TaskFamily(enum.StrEnum):
     PICK = "pick"  # pick up / lift an object
     PUSH = "push"  # push an object towards a side of the table
     PLACE = "place"  # put an object in or on a target

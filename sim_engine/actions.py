@@ -35,8 +35,8 @@ class ActionAdapter:
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.space.dim or arr.shape[0] == 0:
-            raise PolicyOutputError(
-                f"action chunk has shape {np.shape(chunk)}; expected (n, {self.space.dim}) for {self.space.value}")
+            raise PolicyOutputError(f"action chunk has shape {np.shape(arr)}; "
+                                    f"expected (n, {self.space.dim}) for {self.space.value}")
         if not np.all(np.isfinite(arr)):
             raise PolicyOutputError("action chunk contains NaN or inf")
         return arr

@@ -13,8 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import mujoco
 import msgspec
+import mujoco
 import numpy as np
 
 from replay_format import ReplayHeader, encode_replay
@@ -126,10 +126,14 @@ class _Loop:
             self.request_chunk()
         self.rec.begin_step()
         start = self.rec.n_frames
-        for sub in range(self.substeps):
-            self._maybe_switch_action(first_substep=sub == 0)
-            mujoco.mj_step(self.world.model, self.data)
-            self.physics_step += 1
+        end = self.physics_step + self.substeps
+        first = True
+        while self.physics_step < end:  # step in blocks between events: fewer Python calls, same physics
+            self._maybe_switch_action(first_substep=first)
+            first = False
+            n = self._steps_to_next_event(end)
+            mujoco.mj_step(self.world.model, self.data, nstep=n)
+            self.physics_step += n
             if self.physics_step % self.frame_every == 0:
                 self.rec.frame(self.data)
         status = self.evaluate(self.data)
@@ -137,6 +141,13 @@ class _Loop:
         if sink is not None:
             sink.on_step(self._step_frames(k, start, status))
         return status
+
+    def _steps_to_next_event(self, end: int) -> int:
+        """Physics steps until the next frame, pending-action switch, or the end of the control step."""
+        nxt = min(end, (self.physics_step // self.frame_every + 1) * self.frame_every)
+        if self.pending is not None and self.pending[0] > self.physics_step:
+            nxt = min(nxt, self.pending[0])
+        return nxt - self.physics_step
 
     def _maybe_switch_action(self, *, first_substep: bool) -> None:
         if self.pending is not None and self.physics_step >= self.pending[0]:

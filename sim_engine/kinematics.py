@@ -11,7 +11,7 @@ import numpy as np
 
 from sim_engine.world import World
 
-DAMPING = 0.05
+DAMPING = 0.02
 POSTURE_GAIN = 0.05
 MAX_STEP = 0.2  # rad per iteration
 
@@ -49,6 +49,7 @@ class IKSolver:
         self.home = np.asarray(world.robot.home)
         self._jacp = np.zeros((3, m.nv))
         self._jacr = np.zeros((3, m.nv))
+        self._eye6 = np.eye(6)
 
     def forward(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """End-effector position and rotation matrix at arm angles `q`."""
@@ -69,10 +70,11 @@ class IKSolver:
     def _step(self, err: np.ndarray, q: np.ndarray) -> np.ndarray:
         mujoco.mj_jacSite(self.world.model, self.data, self._jacp, self._jacr, self.world.ee_site)
         jac = np.vstack([self._jacp, self._jacr])[:, self.world.arm_dof]
-        jjt = jac @ jac.T + DAMPING**2 * np.eye(6)
-        dq = jac.T @ np.linalg.solve(jjt, err)
-        null = np.eye(len(q)) - np.linalg.pinv(jac) @ jac
-        dq += null @ (POSTURE_GAIN * (self.home - q))
+        # Damped least squares toward the pose, plus a posture pull toward home in what is left over:
+        # dq = b + J^T (J J^T + l^2 I)^-1 (e - J b), with b the posture step. No SVD needed.
+        bias = POSTURE_GAIN * (self.home - q)
+        jjt = jac @ jac.T + DAMPING**2 * self._eye6
+        dq = bias + jac.T @ np.linalg.solve(jjt, err - jac @ bias)
         scale = max(1.0, float(np.max(np.abs(dq))) / MAX_STEP)
         return dq / scale
 

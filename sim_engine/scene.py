@@ -126,7 +126,7 @@ def _load_include(robot: RobotSpec, name: str) -> ET.Element:
         raise SimulationError(f"cannot read robot asset {path}: {exc}") from exc
 
 
-def _add_robot_parts(root: ET.Element, robot: RobotSpec) -> set[str]:
+def _add_robot_parts(root: ET.Element, robot: RobotSpec) -> dict[str, str]:
     """Inline the robot's include files; return the mesh files they reference."""
     assets, chain, actuators = (_load_include(robot, n) for n in robot.includes)
     ET.SubElement(root, "compiler", angle="radian", meshdir=robot.id, autolimits="true")

@@ -9,7 +9,16 @@ import mujoco
 import numpy as np
 
 from sim_engine.robots import RobotSpec
-from sim_engine.scene import BOWL_INNER, CUBE_HALF, TABLE_TOP, Bundle, SceneSpec, build_bundle, get_robot, get_scene
+from sim_engine.scene import (
+    BOWL_INNER,
+    CUBE_HALF,
+    TABLE_TOP,
+    Bundle,
+    SceneSpec,
+    build_bundle,
+    get_robot,
+    get_scene,
+)
 
 # Where objects may be placed at reset (robot frame: +x away from the robot, +y to its left).
 PLACE_X = (0.38, 0.62)

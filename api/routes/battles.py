@@ -6,8 +6,17 @@ from litestar import get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from api.service import ArenaService
-from api.views import BattleView, Reveal, SessionCreate, SessionCreated, SessionView, TurnCreate, TurnCreated, \
-    TurnView, VoteCreate
+from api.views import (
+    BattleView,
+    Reveal,
+    SessionCreate,
+    SessionCreated,
+    SessionView,
+    TurnCreate,
+    TurnCreated,
+    TurnView,
+    VoteCreate,
+)
 
 
 @post("/api/sessions", status_code=HTTP_201_CREATED, sync_to_thread=True)

@@ -10,7 +10,9 @@ def test_default_registry_lists_every_model_with_its_card():
     assert {"scripted-expert", "random", "zero"} <= set(reg.entries)
     assert len(reg.arena_models("franka")) >= 4
     for entry in reg.entries.values():
-        assert entry.organisation and entry.licence and entry.kind in KINDS
+        assert entry.organisation
+        assert entry.licence
+        assert entry.kind in KINDS
         assert entry.latency_s >= 0
 
 

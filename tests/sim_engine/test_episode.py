@@ -43,13 +43,15 @@ def test_frames_are_fixed_rate_with_a_step_index():
     assert h.step_frames == [5 * k for k in range(7)]
     assert out.frames["time"].shape[0] == 36
     np.testing.assert_allclose(np.diff(out.frames["time"]), 1 / h.frame_rate, atol=1e-9)
-    assert out.outcome.steps == 7 and out.outcome.terminated == "max_steps"
+    assert out.outcome.steps == 7
+    assert out.outcome.terminated == "max_steps"
     assert out.outcome.success is None  # "wave" has no automatic metric
 
 
 def test_episode_ends_early_on_success():
     out = run_episode(spec(), REGISTRY.build("scripted-expert"))
-    assert out.outcome.success and out.outcome.terminated == "success"
+    assert out.outcome.success
+    assert out.outcome.terminated == "success"
     assert out.outcome.steps < 50
 
 
@@ -61,7 +63,8 @@ def test_latency_holds_the_previous_action_in_simulated_time():
     ctrl_fast, ctrl_slow = fast.frames["ctrl"][:, 0], slow.frames["ctrl"][:, 0]
     assert ctrl_fast[1] == 0.5  # applied from the first physics step
     # held at home for 0.15 s = 7.5 frames at 50 fps, then switched
-    assert np.all(ctrl_slow[1:8] == 0.0) and np.all(ctrl_slow[8:] == 0.5)
+    assert np.all(ctrl_slow[1:8] == 0.0)
+    assert np.all(ctrl_slow[8:] == 0.5)
 
 
 def test_chunks_are_executed_up_to_the_horizon_before_replanning():
@@ -114,4 +117,5 @@ def test_sink_receives_header_frames_and_end():
     assert events[0] == ("header", [])
     assert events[1] == ("step", -1, 0, 1)
     assert events[2:5] == [("step", 0, 1, 5), ("step", 1, 6, 5), ("step", 2, 11, 5)]
-    assert events[-1] == ("end", 3) and out.outcome.n_frames == 16
+    assert events[-1] == ("end", 3)
+    assert out.outcome.n_frames == 16

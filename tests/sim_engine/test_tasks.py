@@ -26,12 +26,14 @@ def test_pick_succeeds_only_when_lifted(world_data):
     world, data = world_data
     ev = TaskEvaluator(world, TaskSpec(family=TaskFamily.PICK, object="red"), data)
     start = ev(data)
-    assert start.success is False and 0.0 <= start.progress < 0.5
+    assert start.success is False
+    assert 0.0 <= start.progress < 0.5
     pos = world.object_pos(data, "red")
     _move(world, data, "red", pos + [0, 0, 0.03])
     assert ev(data).success is False
     _move(world, data, "red", pos + [0, 0, 0.06])
-    assert ev(data).success is True and ev(data).progress == 1.0
+    assert ev(data).success is True
+    assert ev(data).progress == 1.0
 
 
 def test_push_needs_the_asked_direction(world_data):
@@ -52,7 +54,8 @@ def test_place_in_bowl_requires_inside_and_released(world_data):
     assert ev(data).success is False
     _move(world, data, "blue", [bowl[0], bowl[1], TABLE_TOP + 0.006 + CUBE_HALF])
     status = ev(data)
-    assert status.success is True and status.progress == 1.0
+    assert status.success is True
+    assert status.progress == 1.0
 
 
 def test_progress_is_bounded(world_data):
@@ -69,7 +72,8 @@ def test_progress_is_bounded(world_data):
 def test_no_metric_when_not_understood(world_data):
     world, data = world_data
     status = TaskEvaluator(world, TaskSpec(family=TaskFamily.NONE), data)(data)
-    assert status.success is None and status.progress is None
+    assert status.success is None
+    assert status.progress is None
 
 
 def test_bowl_task_without_a_bowl_has_no_metric():
