@@ -30,7 +30,7 @@ from api.views import (
     TurnView,
     VoteExport,
 )
-from api.worker import redact
+from api.worker import public_error
 from policy_host.registry import ModelEntry, Registry
 from schemas.errors import NotReadyError, ValidationError
 from schemas.records import (
@@ -193,7 +193,7 @@ class ArenaService:
         return EpisodeView(
             episode_id=e.id, status=e.status, success=r.success if r else None,
             progress=r.progress if r else None, steps=r.steps if r else None,
-            error=redact(e.error, list(self.registry.entries)) if e.error else None,
+            error=public_error(e.error, list(self.registry.entries)) if e.error else None,
             stream_url=f"/api/episodes/{e.id}/stream",
             trajectory_url=f"/api/episodes/{e.id}/trajectory" if done else None,
             trajectory_bytes=r.trajectory_bytes if r else None)

@@ -48,7 +48,7 @@ class EndMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", ta
 
 
 StreamMessage = HeaderMessage | FramesMessage | EndMessage
-_encoder = msgspec.msgpack.Encoder()
+_encoder = msgspec.msgpack.Encoder(order="deterministic")  # live and rebuilt streams are byte-identical
 _decoder = msgspec.msgpack.Decoder(StreamMessage)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 
 from api.jobs.port import EpisodeJob
@@ -17,17 +18,34 @@ from api.store.port import Store
 from api.streaming import EndMessage, HeaderMessage, encode, end_message, frames_message
 from policy_host.registry import Registry
 from replay_format import ReplayHeader
+from schemas.errors import ArenaError
 from schemas.records import EpisodeResult
 from sim_engine.episode import EpisodeOutcome, EpisodeSpec, StepFrames, run_episode
 
 log = logging.getLogger("arena.worker")
 
 
+def _subclasses(cls: type) -> set[type]:
+    return {cls}.union(*(_subclasses(c) for c in cls.__subclasses__()))
+
+
+_OWN_ERRORS = {c.__name__ for c in _subclasses(ArenaError)}
+
+
 def redact(text: str, names: list[str]) -> str:
-    """Replace every policy name (longest first) in `text`."""
+    """Replace every policy name (longest first, any letter case) in `text`."""
     for name in sorted(names, key=len, reverse=True):
-        text = text.replace(name, "<policy>")
+        text = re.sub(re.escape(name), "<policy>", text, flags=re.IGNORECASE)
     return text
+
+
+def public_error(reason: str, names: list[str]) -> str:
+    """What a voter may see of a stored failure reason ("ExcType: message"). The arena's own errors
+    keep their message (redacted); anything else raised inside a policy shows only its type, since its
+    text may name the policy's class or code."""
+    kind, _, _ = reason.partition(": ")
+    text = reason if kind in _OWN_ERRORS else f"{kind}: the policy raised an error"
+    return redact(text, names)
 
 
 class _BusSink:
@@ -58,7 +76,7 @@ class EpisodeWorker:
             log.exception("episode %s failed", job.episode_id)
             reason = f"{type(exc).__name__}: {exc}"
             self.store.fail_episode(job.episode_id, reason, time.time())
-            public = redact(reason, list(self.registry.entries))
+            public = public_error(reason, list(self.registry.entries))
             self.bus.publish(job.episode_id, encode(EndMessage(status="failed", error=public)), final=True)
 
     def _run(self, job: EpisodeJob) -> None:

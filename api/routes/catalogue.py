@@ -7,28 +7,30 @@ from functools import cache
 import msgspec
 import mujoco
 from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 
 from api.service import ArenaService
 from api.views import ModelView, RobotView, SceneView
 
 
 @get("/api/health", sync_to_thread=False)
-def health(service: ArenaService) -> dict:
+def health(service: NamedDependency[ArenaService]) -> dict:
     return {"status": "ok", "mujoco": mujoco.__version__, "models": len(service.models())}
 
 
 @get("/api/robots", sync_to_thread=False)
-def robots(service: ArenaService) -> list[RobotView]:
+def robots(service: NamedDependency[ArenaService]) -> list[RobotView]:
     return service.robots()
 
 
 @get("/api/scenes", sync_to_thread=False)
-def scenes(service: ArenaService, robot_id: str | None = None) -> list[SceneView]:
+def scenes(service: NamedDependency[ArenaService], robot_id: FromQuery[str | None] = None) -> list[SceneView]:
     return service.scenes(robot_id)
 
 
 @get("/api/models", sync_to_thread=False)
-def models(service: ArenaService) -> list[ModelView]:
+def models(service: NamedDependency[ArenaService]) -> list[ModelView]:
     """Public names of the arena's policies. Says nothing about who is paired with whom."""
     return service.models()
 
@@ -40,9 +42,14 @@ def _encoded_bundle(service: ArenaService, scene_id: str, robot_id: str) -> tupl
 
 
 @get("/api/scenes/{scene_id:str}/bundle", sync_to_thread=True)
-def scene_bundle(service: ArenaService, scene_id: str, robot_id: str) -> Response[bytes]:
+def scene_bundle(
+    service: NamedDependency[ArenaService], scene_id: FromPath[str], robot_id: FromQuery[str]
+) -> Response[bytes]:
     """The scene MJCF and its assets, msgpack: {robot_id, scene_id, entry, hash, files: {path: bytes}}.
     Replay headers name `hash` as their bundle_hash."""
     body, digest = _encoded_bundle(service, scene_id, robot_id)
-    return Response(body, media_type="application/msgpack",
-                    headers={"ETag": f'"{digest}"', "X-Bundle-Hash": digest, "Cache-Control": "public, max-age=3600"})
+    return Response(
+        body,
+        media_type="application/msgpack",
+        headers={"ETag": f'"{digest}"', "X-Bundle-Hash": digest, "Cache-Control": "public, max-age=3600"},
+    )

@@ -6,10 +6,12 @@ import asyncio
 
 from anyio import to_thread
 from litestar import Response, WebSocket, get, websocket
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from api.service import ArenaService
 from api.streaming import EndMessage, encode, replay_messages
-from api.worker import redact
+from api.worker import public_error
 from replay_format import FILE_EXTENSION, MEDIA_TYPE, decode_replay
 from schemas.errors import NotFoundError
 from schemas.records import EpisodeRecord, EpisodeStatus
@@ -18,17 +20,20 @@ POLL_S = 0.25
 
 
 @get("/api/episodes/{episode_id:str}/trajectory", sync_to_thread=True)
-def trajectory(service: ArenaService, episode_id: str) -> Response[bytes]:
+def trajectory(service: NamedDependency[ArenaService], episode_id: FromPath[str]) -> Response[bytes]:
     """The episode's replay file (docs/replay-format.md)."""
     episode = service.store.get_episode(episode_id)
     data = service.store.get_trajectory(episode_id)
     digest = episode.result.trajectory_sha256 if episode.result else ""
-    return Response(data, media_type=MEDIA_TYPE, headers={
-        "Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"', "ETag": f'"{digest}"'})
+    return Response(
+        data,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"', "ETag": f'"{digest}"'},
+    )
 
 
 @websocket("/api/episodes/{episode_id:str}/stream")
-async def stream(socket: WebSocket, episode_id: str, service: ArenaService) -> None:
+async def stream(socket: WebSocket, episode_id: FromPath[str], service: NamedDependency[ArenaService]) -> None:
     """Binary msgpack messages: header, frames per control step, end. Late clients get everything."""
     await socket.accept()
     try:
@@ -51,7 +56,7 @@ async def _from_store(service: ArenaService, episode: EpisodeRecord) -> list[byt
         await asyncio.sleep(POLL_S)
         episode = await to_thread.run_sync(service.store.get_episode, episode.id)
     if episode.status is EpisodeStatus.FAILED:
-        error = redact(episode.error or "failed", list(service.registry.entries))
+        error = public_error(episode.error or "failed", list(service.registry.entries))
         return [encode(EndMessage(status="failed", error=error))]
     data = await to_thread.run_sync(service.store.get_trajectory, episode.id)
     return replay_messages(episode.id, decode_replay(data))

@@ -5,13 +5,12 @@ To add one (e.g. MongoStore against a real mongod the run starts itself), add a 
 `STORE_FACTORIES`; no test changes.
 
 The app fixtures (`client`, `make_client`, `build_app`) and helpers (`new_battle`, `play_turn`,
-`wait_turn`, `read_stream`) serve the HTTP/WebSocket tests; each app gets its own data dir.
+`wait_turn`, `read_stream`) serve the HTTP/WebSocket tests; apps keep their data in the test's tmp_path.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.exceptions import LitestarDeprecationWarning, WebSocketDisconnect
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -49,12 +48,7 @@ RED_CUBE = "pick up the red cube"
 
 
 def _create_app(settings: Settings) -> Litestar:
-    # The route handlers declare their dependency and parameters in the inferred style that Litestar 2.23+
-    # deprecates (NamedDependency, FromPath, FromQuery, JSONBody); with `filterwarnings = error` create_app
-    # would raise. Ignored while the app is built (only then) until the routes use the explicit markers.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=LitestarDeprecationWarning)
-        return create_app(settings)
+    return create_app(settings)  # any deprecation warning while building the app fails the test
 
 
 @pytest.fixture(scope="session")

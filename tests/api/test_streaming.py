@@ -161,8 +161,6 @@ def test_stream_rebuilt_from_store_equals_live(client: TestClient, new_battle: C
         assert rebuilt[1:] == live[side][1:]  # frames and end: byte for byte
 
 
-@pytest.mark.xfail(strict=True, reason="api/streaming.py encodes the header's metadata in insertion order "
-                   "live but sorted when rebuilt from the file (written with order='deterministic')")
 def test_rebuilt_header_message_is_byte_identical(client: TestClient, new_battle: Callable[..., str],
                                                   read_stream: Reader, wait_turn: Callable[..., dict]) -> None:
     turn = _start_turn(client, new_battle, max_steps=3)
@@ -177,7 +175,7 @@ def test_stream_waits_on_the_store_while_the_bus_has_no_log(make_client: Callabl
                                                             new_battle: Callable[..., str], read_stream: Reader,
                                                             wait_turn: Callable[..., dict]) -> None:
     client = make_client(workers=1)  # the right episode stays queued behind the left one
-    turn = _start_turn(client, new_battle, NO_METRIC, max_steps=60)
+    turn = _start_turn(client, new_battle, NO_METRIC, max_steps=100)
     old = _drop_live_logs(client)  # e.g. an API process that is not the one running the episode
     right = turn["episodes"]["right"]
     running = client.get(f"/api/turns/{turn['turn_id']}").json()["episodes"]["right"]["status"]
