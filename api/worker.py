@@ -26,7 +26,11 @@ log = logging.getLogger("arena.worker")
 
 
 def _subclasses(cls: type) -> set[type]:
-    return {cls}.union(*(_subclasses(c) for c in cls.__subclasses__()))
+    found: set[type] = {cls}
+    subs: list[type] = cls.__subclasses__()
+    for sub in subs:
+        found |= _subclasses(sub)
+    return found
 
 
 _OWN_ERRORS = {c.__name__ for c in _subclasses(ArenaError)}

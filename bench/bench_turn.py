@@ -39,8 +39,21 @@ def free_port() -> int:
 
 def start_server(data_dir: str, port: int) -> subprocess.Popen:
     env = dict(os.environ, ARENA_DATA_DIR=data_dir, ARENA_PORT=str(port), ARENA_LEADERBOARD_ROUNDS="20")
-    cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "1", "api.app:create_app"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "api.app:create_app",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -65,8 +78,10 @@ def one_turn(base: str, port: int, battle: str, instruction: str) -> tuple[float
     t0 = time.perf_counter()
     turn = httpx.post(f"{base}/api/battles/{battle}/turns", json={"instruction": instruction}).json()
     ends: dict = {}
-    threads = [threading.Thread(target=follow, args=(f"ws://127.0.0.1:{port}/api/episodes/{eid}/stream", ends, side))
-               for side, eid in turn["episodes"].items()]
+    threads = [
+        threading.Thread(target=follow, args=(f"ws://127.0.0.1:{port}/api/episodes/{eid}/stream", ends, side))
+        for side, eid in turn["episodes"].items()
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -77,8 +92,9 @@ def one_turn(base: str, port: int, battle: str, instruction: str) -> tuple[float
 def sequential_baseline(turn_view: dict, registry: Registry, battle_pair: tuple[str, str]) -> float:
     t0 = time.perf_counter()
     for policy in battle_pair:
-        spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction=turn_view["instruction"],
-                           seed=turn_view["seed"])
+        spec = EpisodeSpec(
+            robot_id="franka", scene_id="table", instruction=turn_view["instruction"], seed=turn_view["seed"]
+        )
         run_episode(spec, registry.build(policy))
     return time.perf_counter() - t0
 
@@ -104,15 +120,19 @@ def main() -> None:
                 pair = (reveal["left"]["name"], reveal["right"]["name"])
                 seq = sequential_baseline(view, registry, pair)
                 rows.append((wall, seq, pair))
-                print(f"turn {i}: {wall * 1000:7.1f} ms server (both streams ended)   "
-                      f"{seq * 1000:7.1f} ms in-process back to back   {pair[0]} vs {pair[1]}")
+                print(
+                    f"turn {i}: {wall * 1000:7.1f} ms server (both streams ended)   "
+                    f"{seq * 1000:7.1f} ms in-process back to back   {pair[0]} vs {pair[1]}"
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=20)
     walls = [r[0] for r in rows]
     seqs = [r[1] for r in rows]
-    print(f"median turn wall time {statistics.median(walls) * 1000:.1f} ms; in-process sequential "
-          f"{statistics.median(seqs) * 1000:.1f} ms; ratio {statistics.median(walls) / statistics.median(seqs):.2f}")
+    print(
+        f"median turn wall time {statistics.median(walls) * 1000:.1f} ms; in-process sequential "
+        f"{statistics.median(seqs) * 1000:.1f} ms; ratio {statistics.median(walls) / statistics.median(seqs):.2f}"
+    )
 
 
 if __name__ == "__main__":
