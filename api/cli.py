@@ -6,11 +6,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from api.config import load_settings
 from schemas.errors import ArenaError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from replay_format import Replay
+    from sim_engine.episode import EpisodeOutcome, StepFrames
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,18 +91,19 @@ def cmd_episode(args: argparse.Namespace) -> int:
 
 
 class _ProgressSink:
-    def __init__(self, bar: object, task: object) -> None:
+    """Shows the running episode as a progress bar (an EpisodeSink)."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
         self.bar, self.task = bar, task
 
     def on_header(self, header: object) -> None:
         return None
 
-    def on_step(self, frames: object) -> None:
-        step, progress = getattr(frames, "step"), getattr(frames, "progress")  # noqa: B009
-        if step >= 0:
-            self.bar.update(self.task, completed=step + 1, progress=_fmt(progress))  # type: ignore[attr-defined]
+    def on_step(self, frames: StepFrames) -> None:
+        if frames.step >= 0:
+            self.bar.update(self.task, completed=frames.step + 1, progress=_fmt(frames.progress))
 
-    def on_end(self, outcome: object) -> None:
+    def on_end(self, outcome: EpisodeOutcome) -> None:
         return None
 
 
@@ -128,9 +136,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _raw_bytes(replay: object) -> int:
-    frames, steps = getattr(replay, "frames"), getattr(replay, "steps")  # noqa: B009
-    return sum(a.nbytes for a in (*frames.values(), *steps.values()))
+def _raw_bytes(replay: Replay) -> int:
+    return sum(a.nbytes for a in (*replay.frames.values(), *replay.steps.values()))
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -220,11 +220,34 @@ def variant_sizes(arrays: list[np.ndarray], level: int, chunk_rows: int) -> dict
     return {name: sum(len(compressor.compress(fn(c))) for c in chunks) for name, fn in VARIANTS.items()}
 
 
+ARENA_EPISODES = [("scripted-expert", "put the red cube in the bowl"), ("random", "pick up the red cube")]
+
+
 def run(n_steps: int, repeat: int) -> dict:
-    """Simulate one episode and measure every method; returns a JSON-able result dict."""
+    """Simulate one synthetic episode and measure every method; returns a JSON-able result dict."""
     model = mujoco.MjModel.from_xml_string(build_mjcf())
     frames, steps, step_frames = simulate(model, n_steps)
     header = make_header(model, step_frames)
+    result = measure(header, frames, steps, repeat)
+    result["source"] = "synthetic arm + 3 boxes"
+    return result
+
+
+def run_arena(policy: str, instruction: str, repeat: int) -> dict:
+    """A real arena episode (Franka, table scene, seed 0) from sim_engine, measured the same way."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from policy_host.registry import Registry
+    from sim_engine.episode import EpisodeSpec, run_episode
+
+    spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction=instruction, seed=0)
+    out = run_episode(spec, Registry.from_file().build(policy))
+    result = measure(out.header, out.frames, out.steps, repeat)
+    result["source"] = f"arena: {policy}, {instruction!r}"
+    return result
+
+
+def measure(header: ReplayHeader, frames: dict, steps: dict, repeat: int) -> dict:
+    n_steps = len(header.step_frames)
     n_frames = len(frames["time"])
     raw_bytes = sum(a.nbytes for a in [*frames.values(), *steps.values()])
     rows = []
@@ -244,7 +267,7 @@ def run(n_steps: int, repeat: int) -> dict:
     json_size = rows[1]["bytes"]
     for row in rows:
         row["vs_raw"], row["vs_json"] = raw_size / row["bytes"], json_size / row["bytes"]
-    dims = {"nq": model.nq, "nv": model.nv, "nu": model.nu, "action_dim": 8}
+    dims = {"nq": header.nq, "nv": header.nv, "nu": header.nu, "action_dim": header.action_dim}
     variants = variant_sizes([*frames.values(), *steps.values()], DEFAULT_LEVEL, DEFAULT_CHUNK_FRAMES)
     return {
         "n_steps": n_steps,
@@ -258,7 +281,7 @@ def run(n_steps: int, repeat: int) -> dict:
 
 def print_table(result: dict) -> None:
     dims = ", ".join(f"{k}={v}" for k, v in result["dims"].items())
-    print(f"episode: {result['n_steps']} control steps, {result['n_frames']} frames, {dims}")
+    print(f"episode ({result['source']}): {result['n_steps']} control steps, {result['n_frames']} frames, {dims}")
     print(
         f"{'method':<26}{'bytes/episode':>14}{'bytes/frame':>12}{'vs raw':>8}{'vs JSON':>9}"
         f"{'enc MB/s':>10}{'dec MB/s':>10}"
@@ -285,10 +308,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[50, 300], help="control steps per episode")
     parser.add_argument("--repeat", type=int, default=20, help="timing runs per method (best is kept)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--no-arena", action="store_true", help="skip the real arena episodes")
     args = parser.parse_args(argv)
     results = []
     for n_steps in args.steps:
         results.append(run(n_steps, args.repeat))
+        print_table(results[-1])
+        print()
+    arena = [] if args.no_arena else ARENA_EPISODES
+    for policy, instruction in arena:
+        results.append(run_arena(policy, instruction, args.repeat))
         print_table(results[-1])
         print()
     if args.json:
