@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inspect", help="print a replay file's header and per-step summary")
     i.add_argument("path", type=Path)
     i.add_argument("--every", type=int, default=1, help="print every Nth step")
+    i.add_argument("--png", type=Path, help="also render a filmstrip of the episode to this PNG")
+    i.add_argument("--tiles", type=int, default=6, help="frames in the filmstrip")
     i.set_defaults(func=cmd_inspect)
     m = sub.add_parser("models", help="list the policy registry")
     m.add_argument("--models", default=None)
@@ -133,6 +135,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         action = replay.steps["action"][k]
         act = "-" if np.isnan(action).all() else " ".join(f"{a:+.3f}" for a in action)
         print(f"{k:>4} {f:>5} {replay.frames['time'][f]:>6.2f} {_fmt(float(replay.steps['progress'][k])):>8}  {act}")
+    if args.png:
+        from PIL import Image
+
+        from sim_engine.filmstrip import filmstrip
+
+        Image.fromarray(filmstrip(replay, tiles=args.tiles)).save(args.png)
+        print(f"wrote {args.png} ({args.tiles} frames from the exact states)")
     return 0
 
 

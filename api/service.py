@@ -166,7 +166,10 @@ class ArenaService:
                                      max_steps=turn.max_steps))
 
     def recover(self) -> int:
-        """Requeue episodes that were acknowledged but never finished (e.g. the server died)."""
+        """Requeue episodes that were acknowledged but never finished (the server died or stopped).
+
+        For the embedded default, where this process is the only worker. A scaled-out deployment keeps
+        jobs in its queue (Redis) instead, so its API processes do not call this."""
         pending = self.store.list_unfinished_episodes()
         for ep in pending:
             self._enqueue(self.store.get_battle(ep.battle_id), self.store.get_turn(ep.turn_id), ep)

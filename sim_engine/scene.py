@@ -194,9 +194,9 @@ def _add_environment(world: ET.Element) -> None:
     for i, (x, y) in enumerate([(0.42, 0.52), (0.42, -0.52), (-0.42, 0.52), (-0.42, -0.52)]):
         ET.SubElement(table, "geom", name=f"table_leg{i}", type="box", size="0.03 0.03 0.19",
                       pos=f"{x} {y} -0.21", material="table", contype="0", conaffinity="0")
-    target = (0.5, 0.0, TABLE_TOP)
-    ET.SubElement(world, "camera", name="exterior_1_left", pos="1.25 -0.85 1.15",
-                  xyaxes=_look_at((1.25, -0.85, 1.15), target), fovy="50")
+    target = (0.45, 0.0, TABLE_TOP + 0.15)
+    ET.SubElement(world, "camera", name="exterior_1_left", pos="1.45 -0.95 1.2",
+                  xyaxes=_look_at((1.45, -0.95, 1.2), target), fovy="50")
     ET.SubElement(world, "camera", name="overview", pos="1.45 0 1.15",
                   xyaxes=_look_at((1.45, 0.0, 1.15), target), fovy="50")
 

@@ -30,4 +30,6 @@ class ThreadQueue:
             log.exception("episode %s crashed its worker", job.episode_id)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        """Finish the episodes that are running; drop the queued ones, which stay QUEUED in the store and
+        are rerun by ArenaService.recover() at the next start."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
