@@ -10,6 +10,8 @@ import secrets
 import time
 from typing import Literal
 
+import msgspec
+
 from api import ratings
 from api.jobs.port import EpisodeJob, JobQueue
 from api.live.port import LiveBus
@@ -239,9 +241,8 @@ class ArenaService:
         return LeaderboardView(
             robot_id=robot_id, total_votes=len(votes),
             method="Bradley-Terry MLE (scale 400, base 10, mean 1000), 95% bootstrap CI; ties and both-bad are ties",
-            models=[RatingRow(rank=i + 1, model=r.model, organisation=orgs.get(r.model, "unknown"), rating=r.rating,
-                              ci_low=r.ci_low, ci_high=r.ci_high, votes=r.votes, wins=r.wins, losses=r.losses,
-                              ties=r.ties, win_rate=r.win_rate) for i, r in enumerate(rows)])
+            models=[RatingRow(rank=i + 1, organisation=orgs.get(r.model, "unknown"), **msgspec.structs.asdict(r))
+                    for i, r in enumerate(rows)])
 
     def export_votes(self, robot_id: str | None) -> list[VoteExport]:
         return [VoteExport(vote_id=v.id, battle_id=v.battle_id, robot_id=v.robot_id, scene_id=v.scene_id,

@@ -1,9 +1,20 @@
 """Small policies used to probe the episode loop."""
 
+import mujoco
 import numpy as np
 import pytest
 
 from schemas.policy import ActionSpace, CameraSpec, PolicyMetadata
+from sim_engine.world import load_world
+
+
+@pytest.fixture
+def world_data():
+    """The table scene, reset from seed 11."""
+    world = load_world("franka", "table")
+    data = mujoco.MjData(world.model)
+    world.reset(data, 11)
+    return world, data
 
 
 class ScriptedJoints:

@@ -1,19 +1,10 @@
 import mujoco
 import numpy as np
-import pytest
 
 from schemas.task import TaskFamily, TaskSpec
 from sim_engine.scene import CUBE_HALF, TABLE_TOP
 from sim_engine.tasks import TaskEvaluator
 from sim_engine.world import load_world
-
-
-@pytest.fixture
-def world_data():
-    world = load_world("franka", "table")
-    data = mujoco.MjData(world.model)
-    world.reset(data, 11)
-    return world, data
 
 
 def _move(world, data, name, xyz):
