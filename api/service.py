@@ -180,12 +180,7 @@ class ArenaService:
     def turn(self, turn_id: str) -> TurnView:
         t = self.store.get_turn(turn_id)
         eps = {e.side: e for e in self.store.list_episodes(turn_id)}
-        statuses = {e.status for e in eps.values()}
-        status: Literal["running", "done", "failed"] = "done"
-        if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}:
-            status = "running"
-        elif EpisodeStatus.FAILED in statuses:
-            status = "failed"
+        status = _turn_status(list(eps.values()))
         scene = get_scene(self.store.get_battle(t.battle_id).scene_id)
         return TurnView(turn_id=t.id, battle_id=t.battle_id, seq=t.seq, instruction=t.instruction, seed=t.seed,
                         max_steps=t.max_steps, status=status, task=interpret(t.instruction, bowl=scene.bowl),
@@ -207,13 +202,16 @@ class ArenaService:
 
     def vote(self, battle_id: str, choice: VoteChoice) -> Reveal:
         battle = self.store.get_battle(battle_id)
-        turns = [self.turn(t.id) for t in self.store.list_turns(battle_id)]
+        by_turn: dict[str, list[EpisodeRecord]] = {}
+        for ep in self.store.list_battle_episodes(battle_id):
+            by_turn.setdefault(ep.turn_id, []).append(ep)
+        statuses = [_turn_status(eps) for eps in by_turn.values()]
         if self.store.get_vote(battle_id) is None:  # a second vote gets AlreadyVotedError below
-            if not turns:
+            if not statuses:
                 raise NotReadyError("the battle has no turns yet: submit an instruction first")
-            if any(t.status == "running" for t in turns):
+            if "running" in statuses:
                 raise NotReadyError("a turn is still running: vote once every episode has ended")
-            if not any(t.status == "done" for t in turns):
+            if "done" not in statuses:
                 raise NotReadyError("no turn finished successfully: retry the instruction before voting")
         session = self.store.get_session(battle.session_id)
         vote = VoteRecord(id=new_id(), battle_id=battle_id, session_id=session.id, robot_id=battle.robot_id,
@@ -248,6 +246,17 @@ class ArenaService:
         return [VoteExport(vote_id=v.id, battle_id=v.battle_id, robot_id=v.robot_id, scene_id=v.scene_id,
                            left_model=v.left_policy, right_model=v.right_policy, choice=v.choice,
                            created_at=v.created_at) for v in self.store.list_votes(robot_id)]
+
+
+TurnStatus = Literal["running", "done", "failed"]
+
+
+def _turn_status(episodes: list[EpisodeRecord]) -> TurnStatus:
+    """running while any side is queued or running; failed if any side failed; done otherwise."""
+    statuses = {e.status for e in episodes}
+    if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}:
+        return "running"
+    return "failed" if EpisodeStatus.FAILED in statuses else "done"
 
 
 def _model_view(e: ModelEntry) -> ModelView:

@@ -77,28 +77,26 @@ def end_message(outcome: EpisodeOutcome) -> EndMessage:
 
 
 def replay_messages(episode_id: str, replay: Replay) -> list[bytes]:
-    """The message sequence of a finished episode, rebuilt from its replay file."""
+    """The message sequence of a finished episode, rebuilt from its replay file through the same
+    encoders as the live stream (so the bytes are identical)."""
     h = replay.header
     live_header = msgspec.structs.replace(h, step_frames=[], metadata=_live_metadata(h.metadata))
     out = [encode(HeaderMessage(episode_id=episode_id, header=live_header))]
-    fr, st = replay.frames, replay.steps
-    bounds = [*h.step_frames, fr["time"].shape[0] - 1]
-    out.append(encode(FramesMessage(step=-1, start_frame=0, n=1, time=_f8(fr["time"][:1]), qpos=_f8(fr["qpos"][:1]),
-                                    qvel=_f8(fr["qvel"][:1]), ctrl=_f8(fr["ctrl"][:1]), action=None, progress=None)))
+    bounds = [*(f + 1 for f in h.step_frames), replay.n_frames]  # step k recorded frames bounds[k]..bounds[k+1]
+    out.append(encode(frames_message(_slice(replay, -1, 0, 1))))
     for k in range(len(h.step_frames)):
-        a, b = bounds[k] + 1, bounds[k + 1] + 1
-        action = st["action"][k]
-        progress = float(st["progress"][k])
-        out.append(encode(FramesMessage(
-            step=k, start_frame=a, n=b - a, time=_f8(fr["time"][a:b]), qpos=_f8(fr["qpos"][a:b]),
-            qvel=_f8(fr["qvel"][a:b]), ctrl=_f8(fr["ctrl"][a:b]),
-            action=None if np.isnan(action).all() else [float(x) for x in action],
-            progress=None if np.isnan(progress) else progress)))
-    o = h.metadata.get("outcome", {})
-    out.append(encode(EndMessage(status="done", success=o.get("success"), progress=o.get("progress"),
-                                 steps=o.get("steps", 0), n_frames=o.get("n_frames", 0),
-                                 terminated=o.get("terminated"))))
+        out.append(encode(frames_message(_slice(replay, k, bounds[k], bounds[k + 1]))))
+    out.append(encode(end_message(EpisodeOutcome(**h.metadata["outcome"]))))
     return out
+
+
+def _slice(replay: Replay, step: int, a: int, b: int) -> StepFrames:
+    fr = replay.frames
+    action = None if step < 0 else replay.steps["action"][step]
+    progress = None if step < 0 else float(replay.steps["progress"][step])
+    return StepFrames(step=step, start_frame=a, time=fr["time"][a:b], qpos=fr["qpos"][a:b], qvel=fr["qvel"][a:b],
+                      ctrl=fr["ctrl"][a:b], action=None if action is None or np.isnan(action).all() else action,
+                      progress=None if progress is None or np.isnan(progress) else progress)
 
 
 def _live_metadata(metadata: dict) -> dict:
