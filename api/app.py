@@ -8,16 +8,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.response import Redirect
 
 from api.config import Settings, load_settings
 from api.jobs.local import ThreadQueue
 from api.live.memory import MemoryLiveBus
-from api.routes import battles, catalogue, episodes, leaderboard
+from api.routes import battles, catalogue, episodes, leaderboard, web
 from api.service import ArenaService
 from api.store import open_store
 from api.worker import EpisodeWorker
@@ -40,17 +39,12 @@ def arena_error(request: Request, exc: ArenaError) -> Response:
     return Response(body, status_code=code, media_type=MediaType.JSON)
 
 
-@get("/", include_in_schema=False, sync_to_thread=False)
-def index() -> Redirect:
-    return Redirect("/schema")
-
-
 def build_service(settings: Settings) -> ArenaService:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store)
     registry = Registry.from_file(settings.models)
     bus = MemoryLiveBus()
-    queue = ThreadQueue(EpisodeWorker(store, bus, registry), workers=settings.workers)
+    queue = ThreadQueue(EpisodeWorker(store, bus, registry, stream_pace=settings.stream_pace), workers=settings.workers)
     return ArenaService(store, queue, bus, registry, default_max_steps=settings.max_steps,
                         instruction_max_chars=settings.instruction_max_chars,
                         leaderboard_rounds=settings.leaderboard_rounds)
@@ -59,6 +53,10 @@ def build_service(settings: Settings) -> ArenaService:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     service = build_service(settings)
+    assets = web.WebAssets(Path(settings.web_dir))
+    if missing := assets.missing_vendor():
+        log.error("web front end: %s missing from %s/node_modules; run `npm ci --prefix %s` "
+                  "(scripts/dev serve does it)", ", ".join(missing), settings.web_dir, settings.web_dir)
 
     def warm_up() -> None:
         for scene in SCENES.values():  # compile models now, so /api/health means ready
@@ -73,11 +71,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         service.store.close()
 
     return Litestar(
-        route_handlers=[index, catalogue.health, catalogue.robots, catalogue.scenes, catalogue.models,
-                        catalogue.scene_bundle, battles.create_session, battles.get_session, battles.new_battle,
+        route_handlers=[web.page, web.app_file, web.vendor_file,
+                        catalogue.health, catalogue.robots, catalogue.scenes, catalogue.models, catalogue.scene_bundle,
+                        battles.create_session, battles.get_session, battles.voter_battles, battles.new_battle,
                         battles.get_battle, battles.create_turn, battles.get_turn, battles.vote,
                         episodes.trajectory, episodes.stream, leaderboard.leaderboard, leaderboard.votes],
-        dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False)},
+        dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
+                      "assets": Provide(lambda: assets, use_cache=True, sync_to_thread=False)},
         exception_handlers={ArenaError: arena_error},
         on_startup=[warm_up],
         on_shutdown=[shut_down],

@@ -92,6 +92,8 @@ class ArenaService:
     # ---- sessions and battles ------------------------------------------------------------------------
 
     def create_session(self, robot_id: str, scene_id: str, voter_id: str | None) -> SessionCreated:
+        if voter_id is not None and not 1 <= len(voter_id) <= 128:
+            raise ValidationError("voter_id", "must be 1 to 128 characters")
         get_robot(robot_id)
         get_scene(scene_id, robot_id)
         session = SessionRecord(id=new_id(), robot_id=robot_id, scene_id=scene_id, created_at=time.time(),
@@ -125,9 +127,20 @@ class ArenaService:
         b = self.store.get_battle(battle_id)
         vote = self.store.get_vote(battle_id)
         return BattleView(battle_id=b.id, session_id=b.session_id, seq=b.seq, robot_id=b.robot_id,
-                          scene_id=b.scene_id, status="voted" if vote else "open",
+                          scene_id=b.scene_id, created_at=b.created_at, status="voted" if vote else "open",
                           turns=[self.turn(t.id) for t in self.store.list_turns(battle_id)],
                           vote=self._reveal(b, vote) if vote else None)
+
+    def voter_battles(self, voter_id: str, limit: int = 50) -> list[BattleView]:
+        """The voter's battles across their sessions, newest first, at most `limit` (1..200)."""
+        if not 1 <= limit <= 200:
+            raise ValidationError("limit", "must be between 1 and 200")
+        if not voter_id or len(voter_id) > 128:
+            raise ValidationError("voter_id", "must be 1 to 128 characters")
+        records = [b for s in self.store.list_sessions_by_voter(voter_id, limit)
+                   for b in self.store.list_battles(s.id)]
+        records.sort(key=lambda b: (b.created_at, b.seq), reverse=True)
+        return [self.battle(b.id) for b in records[:limit]]
 
     # ---- turns ---------------------------------------------------------------------------------------
 

@@ -100,6 +100,7 @@ class BattleView(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     robot_id: str
     scene_id: str
+    created_at: float
     status: Literal["open", "voted"]
     turns: list[TurnView]
     vote: Reveal | None = None

@@ -53,13 +53,23 @@ def public_error(reason: str, names: list[str]) -> str:
 
 
 class _BusSink:
-    def __init__(self, bus: LiveBus, episode_id: str) -> None:
-        self.bus, self.episode_id = bus, episode_id
+    """Publishes an episode's stream messages. With `pace` > 0 each step is held back until
+    `sim_time / pace` wall seconds after the start (1.0: real time, as a physical robot would move);
+    0 publishes as fast as the simulation runs."""
+
+    def __init__(self, bus: LiveBus, episode_id: str, pace: float = 0.0) -> None:
+        self.bus, self.episode_id, self.pace = bus, episode_id, pace
+        self.t0 = time.monotonic()
 
     def on_header(self, header: ReplayHeader) -> None:
+        self.t0 = time.monotonic()
         self.bus.publish(self.episode_id, encode(HeaderMessage(episode_id=self.episode_id, header=header)))
 
     def on_step(self, frames: StepFrames) -> None:
+        if self.pace > 0 and len(frames.time):
+            delay = self.t0 + float(frames.time[-1]) / self.pace - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
         self.bus.publish(self.episode_id, encode(frames_message(frames)))
 
     def on_end(self, outcome: EpisodeOutcome) -> None:
@@ -67,8 +77,11 @@ class _BusSink:
 
 
 class EpisodeWorker:
-    def __init__(self, store: Store, bus: LiveBus, registry: Registry) -> None:
+    def __init__(self, store: Store, bus: LiveBus, registry: Registry, *, stream_pace: float = 0.0) -> None:
         self.store, self.bus, self.registry = store, bus, registry
+        if not stream_pace >= 0:
+            raise ValueError(f"stream_pace must be >= 0, got {stream_pace}")
+        self.stream_pace = stream_pace
 
     def __call__(self, job: EpisodeJob) -> None:
         self.store.mark_episode_running(job.episode_id, time.time())
@@ -86,7 +99,7 @@ class EpisodeWorker:
     def _run(self, job: EpisodeJob) -> None:
         spec = EpisodeSpec(robot_id=job.robot_id, scene_id=job.scene_id, instruction=job.instruction,
                            seed=job.seed, max_steps=job.max_steps)
-        out = run_episode(spec, self.registry.build(job.policy), _BusSink(self.bus, job.episode_id))
+        out = run_episode(spec, self.registry.build(job.policy), _BusSink(self.bus, job.episode_id, self.stream_pace))
         result = EpisodeResult(
             success=out.outcome.success, progress=out.outcome.progress, steps=out.outcome.steps,
             n_frames=out.outcome.n_frames, terminated=out.outcome.terminated, wall_time_s=out.wall_time_s,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from api.service import ArenaService
@@ -30,6 +30,15 @@ def create_session(service: NamedDependency[ArenaService], data: JSONBody[Sessio
 @get("/api/sessions/{session_id:str}", sync_to_thread=True)
 def get_session(service: NamedDependency[ArenaService], session_id: FromPath[str]) -> SessionView:
     return service.session(session_id)
+
+
+@get("/api/voters/{voter_id:str}/battles", sync_to_thread=True)
+def voter_battles(
+    service: NamedDependency[ArenaService], voter_id: FromPath[str], limit: FromQuery[int] = 50
+) -> list[BattleView]:
+    """The voter's battles, newest first (history). `voter_id` is the random id the browser keeps and
+    sends when it creates sessions; an unvoted battle shows no identities, exactly as GET /api/battles."""
+    return service.voter_battles(voter_id, limit)
 
 
 @post("/api/sessions/{session_id:str}/battles", status_code=HTTP_201_CREATED, sync_to_thread=True)

@@ -6,10 +6,11 @@ from functools import cache
 
 import msgspec
 import mujoco
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from api.routes.web import Asset, asset_response, make_asset
 from api.service import ArenaService
 from api.views import ModelView, RobotView, SceneView
 
@@ -36,20 +37,18 @@ def models(service: NamedDependency[ArenaService]) -> list[ModelView]:
 
 
 @cache
-def _encoded_bundle(service: ArenaService, scene_id: str, robot_id: str) -> tuple[bytes, str]:
+def _bundle_asset(service: ArenaService, scene_id: str, robot_id: str) -> Asset:
     bundle = service.bundle(scene_id, robot_id)
-    return msgspec.msgpack.encode(bundle), bundle["hash"]
+    return make_asset(msgspec.msgpack.encode(bundle), "application/msgpack", f'"{bundle["hash"]}"')
 
 
 @get("/api/scenes/{scene_id:str}/bundle", sync_to_thread=True)
 def scene_bundle(
-    service: NamedDependency[ArenaService], scene_id: FromPath[str], robot_id: FromQuery[str]
+    request: Request, service: NamedDependency[ArenaService], scene_id: FromPath[str], robot_id: FromQuery[str]
 ) -> Response[bytes]:
     """The scene MJCF and its assets, msgpack: {robot_id, scene_id, entry, hash, files: {path: bytes}}.
-    Replay headers name `hash` as their bundle_hash."""
-    body, digest = _encoded_bundle(service, scene_id, robot_id)
-    return Response(
-        body,
-        media_type="application/msgpack",
-        headers={"ETag": f'"{digest}"', "X-Bundle-Hash": digest, "Cache-Control": "public, max-age=3600"},
-    )
+    Replay headers name `hash` as their bundle_hash. Gzip when accepted; If-None-Match gets a 304."""
+    asset = _bundle_asset(service, scene_id, robot_id)
+    response = asset_response(request, asset, "public, max-age=3600")
+    response.headers["X-Bundle-Hash"] = asset.etag.strip('"')
+    return response

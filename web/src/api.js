@@ -1,0 +1,150 @@
+// @ts-check
+/**
+ * The arena's HTTP and WebSocket API, as the page uses it. Errors become `ApiError`s carrying the
+ * server's message (which names the offending field or id).
+ */
+
+import { decode } from '@msgpack/msgpack';
+
+export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} status HTTP status (0 for network errors)
+   * @param {string | null} [field]
+   */
+  constructor(message, status, field = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.field = field;
+  }
+}
+
+/**
+ * @param {string} path
+ * @param {{method?: string, body?: unknown}} [options]
+ */
+async function request(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? 'GET',
+      headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch (err) {
+    throw new ApiError(`cannot reach the arena server (${/** @type {Error} */ (err).message})`, 0);
+  }
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`;
+    let field = null;
+    try {
+      const body = await response.json();
+      detail = body.detail ?? detail;
+      field = body.field ?? body.extra?.[0]?.key ?? null;
+      if (body.extra && !body.field && Array.isArray(body.extra)) {
+        detail += `: ${body.extra.map((/** @type {any} */ e) => `${e.key ?? ''} ${e.message ?? ''}`.trim()).join('; ')}`;
+      }
+    } catch {
+      /* not JSON: keep the status line */
+    }
+    throw new ApiError(detail, response.status, field);
+  }
+  return response;
+}
+
+/** @param {string} path @param {{method?: string, body?: unknown}} [options] */
+async function json(path, options) {
+  return (await request(path, options)).json();
+}
+
+export const api = {
+  robots: () => json('/api/robots'),
+  /** @param {string} robotId */
+  scenes: (robotId) => json(`/api/scenes?robot_id=${encodeURIComponent(robotId)}`),
+  models: () => json('/api/models'),
+  /**
+   * The scene bundle, msgpack-decoded: {robot_id, scene_id, entry, hash, files}.
+   * @param {string} sceneId @param {string} robotId
+   */
+  async bundle(sceneId, robotId) {
+    const r = await request(`/api/scenes/${encodeURIComponent(sceneId)}/bundle?robot_id=${encodeURIComponent(robotId)}`);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return { bundle: /** @type {any} */ (decode(bytes)), bytes: bytes.length };
+  },
+  /** @param {string} robotId @param {string} sceneId @param {string} voterId */
+  createSession: (robotId, sceneId, voterId) =>
+    json('/api/sessions', { method: 'POST', body: { robot_id: robotId, scene_id: sceneId, voter_id: voterId } }),
+  /** @param {string} sessionId */
+  newBattle: (sessionId) => json(`/api/sessions/${encodeURIComponent(sessionId)}/battles`, { method: 'POST' }),
+  /** @param {string} battleId */
+  battle: (battleId) => json(`/api/battles/${encodeURIComponent(battleId)}`),
+  /** @param {string} battleId @param {string} instruction */
+  createTurn: (battleId, instruction) =>
+    json(`/api/battles/${encodeURIComponent(battleId)}/turns`, { method: 'POST', body: { instruction } }),
+  /** @param {string} turnId */
+  turn: (turnId) => json(`/api/turns/${encodeURIComponent(turnId)}`),
+  /** @param {string} battleId @param {string} choice */
+  vote: (battleId, choice) => json(`/api/battles/${encodeURIComponent(battleId)}/vote`, { method: 'POST', body: { choice } }),
+  /** @param {string | null} robotId */
+  leaderboard: (robotId) => json(`/api/leaderboard${robotId ? `?robot_id=${encodeURIComponent(robotId)}` : ''}`),
+  /** @param {string} voterId */
+  voterBattles: (voterId) => json(`/api/voters/${encodeURIComponent(voterId)}/battles`),
+  /** @param {string} url @returns {Promise<Uint8Array>} */
+  async trajectory(url) {
+    const r = await request(url);
+    return new Uint8Array(await r.arrayBuffer());
+  },
+};
+
+/**
+ * The random id this browser votes under (kept in localStorage), used for the history page.
+ * @returns {string}
+ */
+export function voterId() {
+  const key = 'vla-arena.voter';
+  let id = null;
+  try {
+    id = localStorage.getItem(key);
+  } catch {
+    /* storage disabled: a fresh id per page load */
+  }
+  if (!id) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    id = `v-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    try {
+      localStorage.setItem(key, id);
+    } catch {
+      /* ignore */
+    }
+  }
+  return id;
+}
+
+/**
+ * Open an episode's live stream. Calls `onMessage(bytes)` for each binary message and `onClose(code,
+ * reason)` once. Returns a function that closes it.
+ * @param {string} path e.g. /api/episodes/ID/stream
+ * @param {(bytes: Uint8Array) => void} onMessage
+ * @param {(code: number, reason: string) => void} onClose
+ */
+export function openStream(path, onMessage, onClose) {
+  const url = new URL(path, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
+  ws.onmessage = (ev) => {
+    if (ev.data instanceof ArrayBuffer) onMessage(new Uint8Array(ev.data));
+  };
+  let closed = false;
+  ws.onclose = (ev) => {
+    if (!closed) {
+      closed = true;
+      onClose(ev.code, ev.reason);
+    }
+  };
+  return () => {
+    closed = true;
+    ws.close();
+  };
+}
