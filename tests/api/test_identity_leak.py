@@ -145,6 +145,8 @@ def _play_until_vote(tap: Wiretap, session: int) -> str:
     tap.request("POST", f"/api/battles/{battle_id}/vote", json={"choice": "neither"})
     tap.request("GET", f"/api/battles/{battle_id}")
     tap.request("GET", f"/api/sessions/{session_id}")
+    tap.request("GET", f"/api/voters/voter-{session}/battles")  # the history page
+    tap.request("GET", f"/battles/{battle_id}/turns/1")  # the page shell at the battle's stable URL
     tap.request("GET", "/api/scenes/table/bundle", params={"robot_id": "franka"})
     return battle_id
 
@@ -173,6 +175,9 @@ def test_no_policy_name_reaches_the_voter_before_the_vote(client: TestClient) ->
         assert {name for _, name in after.leaks(names)} >= pair
         after.request("GET", f"/api/battles/{battle_id}")
         assert {name for where, name in after.leaks(names) if where.startswith("GET")} >= pair
+        history = Wiretap(client)
+        history.request("GET", f"/api/voters/voter-{battles.index(battle_id)}/battles")
+        assert {name for _, name in history.leaks(names)} >= pair
 
 
 # A registry whose first policy cannot be built: its constructor raises a TypeError that quotes the
