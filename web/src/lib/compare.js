@@ -146,5 +146,6 @@ export function fmt(v, digits = 3) {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? '+inf' : '-inf';
   const s = v.toFixed(digits);
-  return v >= 0 && !Object.is(v, -0) ? `+${s}` : s;
+  if (Object.is(v, -0)) return `-${s}`; // toFixed drops the sign of -0
+  return v >= 0 ? `+${s}` : s;
 }

@@ -46,9 +46,8 @@ export class Timeline {
    * @param {number} k
    */
   frameOfStep(k) {
-    if (k <= 0) return this.clampFrame(this.stepFrames.length ? this.stepFrames[0] : 0);
     if (k >= this.nSteps) return this.lastFrame;
-    return this.clampFrame(this.stepFrames[k]);
+    return this.clampFrame(this.stepFrames[Math.max(0, k)]);
   }
 
   /**
@@ -85,15 +84,22 @@ export class Timeline {
 
   /**
    * Move by `delta` control steps from `frame`. From between two step starts, -1 first lands on the
-   * start of the current step. Returns the new frame.
+   * start of the current step. Never moves against `delta`, and +-1 reaches another frame unless
+   * at an end, also where steps start on the same frame (zero frames long). Returns the new frame.
    * @param {number} frame
    * @param {number} delta
    */
   stepBy(frame, delta) {
     const f = this.clampFrame(frame);
     let k = this.stepAt(f);
-    if (delta < 0 && this.frameOfStep(k) < f) k += 1; // between steps: count the current start as one
-    return this.frameOfStep(Math.min(Math.max(0, k + delta), this.nSteps));
+    if (delta < 0) {
+      if (this.frameOfStep(k) < f) k += 1; // between steps: count the current start as one
+      while (k > 0 && this.frameOfStep(k - 1) === f) k -= 1; // from the first position at f
+    } else if (this.frameOfStep(k) > f) {
+      k -= 1; // before the first step's frame: position 0 is one step ahead
+    }
+    const target = this.frameOfStep(Math.min(Math.max(0, k + delta), this.nSteps));
+    return delta < 0 ? Math.min(target, f) : target; // before the first step, nothing is behind
   }
 
   /**

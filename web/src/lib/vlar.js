@@ -38,8 +38,9 @@ export { MAX_DECODED_BYTES } from './vlar-index.js';
  * @property {ReplayHeader} header
  * @property {number} nFrames
  * @property {number} nSteps
- * @property {Record<string, Float64Array>} frames
- * @property {Record<string, Float64Array>} steps
+ * @property {{time: Float64Array, qpos: Float64Array, qvel: Float64Array, ctrl: Float64Array}
+ *   & Record<string, Float64Array>} frames the required streams are always present
+ * @property {{action: Float64Array, progress?: Float64Array} & Record<string, Float64Array>} steps
  * @property {Record<string, [number, number]>} shapes
  * @property {StreamInfo[]} streams the file's stream table
  * @property {ChunkInfo[]} chunks the file's chunk table
@@ -141,7 +142,8 @@ export function decodeReplay(input) {
   /** @type {Replay} */
   const replay = {
     version, header: index.header, nFrames: index.n_frames, nSteps: index.header.step_frames.length,
-    frames: {}, steps: {}, shapes: {}, streams: index.streams, chunks: index.chunks,
+    frames: /** @type {Replay['frames']} */ ({}), steps: /** @type {Replay['steps']} */ ({}), shapes: {},
+    streams: index.streams, chunks: index.chunks,
   };
   for (const s of readable.values()) {
     replay[s.group][s.name] = /** @type {Float64Array} */ (arrays.get(s.name));

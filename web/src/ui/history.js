@@ -13,7 +13,7 @@ export async function historyPage(main) {
     return h('a.history-item', { href: `/battles/${b.battle_id}`, 'data-nav': true, 'data-testid': `history-${b.battle_id}` },
       h('div', null, h('div', null, `${b.robot_id} · ${b.scene_id}`), h('div.when', null, when.toLocaleString())),
       h('div.turns', null, b.turns.length
-        ? b.turns.map((/** @type {any} */ t) => `${t.seq + 1}. ${t.instruction}`).join('   ')
+        ? b.turns.map((/** @type {any} */ t) => `${t.seq + 1}. ${t.instruction}`).join(' · ')
         : 'no instruction yet'),
       vote ? h('span.badge.voted', null, `${vote.left.name} vs ${vote.right.name} · ${vote.choice.replace('_', ' ')}`)
         : h('span.badge', null, 'not voted'));

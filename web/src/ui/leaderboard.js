@@ -39,7 +39,7 @@ export async function leaderboardPage(main, robotId, navigate) {
   main.replaceChildren(
     h('h1', null, 'Leaderboard'),
     tabs,
-    h('p.muted', { 'data-testid': 'lb-total' }, `${board.total_votes} votes${robotId ? ` on ${robotId}` : ''} · ${board.method}. `,
+    h('p.muted', { 'data-testid': 'lb-total' }, `${board.total_votes} ${board.total_votes === 1 ? 'vote' : 'votes'}${robotId ? ` on ${robotId}` : ''} · ${board.method}. `,
       'Bars show 95% bootstrap intervals; overlapping bars mean the order is not yet settled. ',
       h('a', { href: '/api/votes', download: 'votes.json' }, 'Download the votes')),
     rows.length ? table : h('p.muted', null, 'No votes yet. Go battle!'));

@@ -45,6 +45,13 @@ const QUANTITIES = {
  * @property {number} target body id of the task object, or -1
  * @property {number[]} fingers qpos addresses of the finger joints
  */
+/**
+ * The page elements `_build()` makes.
+ * @typedef {{views: HTMLElement, side: Record<SideName, HTMLElement>, canvas: Record<SideName, HTMLCanvasElement>,
+ *   controls: HTMLElement, play: HTMLElement, scrub: HTMLInputElement, speed: HTMLSelectElement,
+ *   lock: HTMLInputElement, readout: HTMLElement, actions: HTMLElement, plotCanvas: HTMLCanvasElement,
+ *   qSelect: HTMLSelectElement}} ViewerElements
+ */
 
 export class DualViewer {
   /**
@@ -68,6 +75,12 @@ export class DualViewer {
     this.quantity = /** @type {keyof typeof QUANTITIES} */ ('dist');
     this.dirty = true;
     this.renders = 0;
+    /** @type {ViewerElements} set by _build() */
+    this.el;
+    /** @type {StepPlot} set by _build() */
+    this.plot;
+    /** @type {string | undefined} what the readout shows, to redraw it only on change */
+    this._readoutKey;
     this._build();
     /** @type {Record<SideName, View3D>} */
     this.views = {

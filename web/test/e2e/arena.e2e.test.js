@@ -30,8 +30,9 @@ let browser;
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Real-time pacing makes the live phase long enough to watch (a 50-step episode streams for ~5 s).
-  server = await startServer({ env: { ARENA_STREAM_PACE: '1', ARENA_MAX_STEPS: '40' } });
+  // Paced streams (half real time) make the live phase long enough to watch: a 40-step episode
+  // streams for up to 8 s.
+  server = await startServer({ env: { ARENA_STREAM_PACE: '0.5', ARENA_MAX_STEPS: '40' } });
   browser = await launchChromium();
 });
 
@@ -77,7 +78,12 @@ describe('arena in a real browser', () => {
       firstFrame, { timeout: 30_000 });
     await shot(page, '02-live');
     const voteLeft = page.locator('[data-testid=vote-left]');
-    assert.equal(await voteLeft.isDisabled(), true, 'voting must wait until the episodes end');
+    // One atomic look at the page: while a side is live, voting is closed.
+    const snapshot = await page.evaluate(() => ({
+      live: Boolean(document.querySelector('[data-testid=label-left]')?.textContent?.includes('live')),
+      disabled: /** @type {HTMLButtonElement} */ (document.querySelector('[data-testid=vote-left]')).disabled,
+    }));
+    if (snapshot.live) assert.equal(snapshot.disabled, true, 'voting must wait until the episodes end');
     for (const name of names) {
       assert.ok(!(await page.content()).includes(name), `model name ${name} visible before the vote`);
     }
@@ -119,6 +125,37 @@ describe('arena in a real browser', () => {
     await page.keyboard.press('Shift+ArrowRight');
     await checkReadouts(page, replays, 10);
 
+    // unlocked, the keys move only the side last clicked; locking again snaps the other side to it
+    await page.keyboard.press('l');
+    assert.equal(await page.isChecked('[data-testid=lock]'), false);
+    await page.locator('[data-testid=view-right] canvas').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    const leftFrame = new Timeline(replays.left.header.step_frames, replays.left.nFrames).frameOfStep(10);
+    const rightFrame = new Timeline(replays.right.header.step_frames, replays.right.nFrames).frameOfStep(2);
+    await page.waitForFunction(([l, r]) =>
+      document.querySelector('[data-testid=label-left]')?.getAttribute('data-frame') === String(l)
+      && document.querySelector('[data-testid=label-right]')?.getAttribute('data-frame') === String(r), [leftFrame, rightFrame]);
+    await shot(page, '03b-unlocked');
+    await page.keyboard.press('l');
+    await page.waitForFunction((r) => document.querySelector('[data-testid=label-left]')?.getAttribute('data-frame') === String(r), rightFrame);
+
+    // another instruction adds a turn; the voter can switch between turns
+    await page.fill('[data-testid=next-instruction]', 'push the blue cube to the left');
+    await page.click('[data-testid=send-turn]');
+    await page.waitForURL(new RegExp(`/battles/${battleId}/turns/1$`));
+    await page.locator('[data-testid=turn-tab-1].active').waitFor();
+    assert.equal(await page.locator('[data-testid=vote-left]').isDisabled(), true, 'a running turn closes the vote');
+    await page.waitForFunction(() => !(/** @type {HTMLButtonElement} */ (document.querySelector('[data-testid=vote-left]'))).disabled,
+      null, { timeout: 90_000 });
+    await shot(page, '03c-second-turn');
+    await page.click('[data-testid=turn-tab-0]');
+    await page.waitForURL(new RegExp(`/battles/${battleId}/turns/0$`));
+    for (const side of ['left', 'right']) await page.locator(`[data-testid=status-${side}]`, { hasText: 'replay ·' }).waitFor();
+    await page.keyboard.press('End');
+    await checkReadouts(page, replays, Infinity);
+
     // 5. vote  6. reveal
     await voteLeft.click();
     await page.locator('[data-testid=reveal-left]').waitFor();
@@ -137,7 +174,7 @@ describe('arena in a real browser', () => {
     // 7. the leaderboard counts the vote
     await page.click('a[data-page=leaderboard]');
     await page.locator('[data-testid=leaderboard]').waitFor();
-    assert.match(/** @type {string} */ (await page.textContent('[data-testid=lb-total]')), /^1 votes/);
+    assert.match(/** @type {string} */ (await page.textContent('[data-testid=lb-total]')), /^1 vote /);
     for (const side of /** @type {const} */ (['left', 'right'])) {
       assert.equal(await page.getAttribute(`[data-testid="row-${battle.vote[side].name}"]`, 'data-votes'), '1');
     }
@@ -150,7 +187,7 @@ describe('arena in a real browser', () => {
     await page.locator(`[data-testid="history-${battleId}"]`).waitFor();
     await shot(page, '06-history');
     await page.click(`[data-testid="history-${battleId}"]`);
-    await page.waitForURL(new RegExp(`/battles/${battleId}/turns/0$`));
+    await page.waitForURL(new RegExp(`/battles/${battleId}/turns/1$`)); // a battle opens at its latest turn
     await page.locator('[data-testid=reveal-right]').waitFor();
     assert.deepEqual(errors, [], `page errors: ${errors.join('; ')}`);
     await page.close();
