@@ -3,7 +3,7 @@
  * The browser front end in headless Chromium against the real server, on localhost.
  *
  *     node bench/bench_web_browser.mjs [--runs 3] [--scrub-seconds 3] [--decode-iters 50]
- *                                      [--draw-iters 60] [--no-video] [--json bench/out/web_browser.json]
+ *                                      [--draw-iters 30] [--no-video] [--json bench/out/web_browser.json]
  *
  * 1. Page load to first rendered frame of a finished battle turn: cold (a new browser context, empty
  *    HTTP cache) and warm (the same context reloaded: cached vendor files and bundle, 304s for the
@@ -38,7 +38,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '3' },
     'scrub-seconds': { type: 'string', default: '3' },
     'decode-iters': { type: 'string', default: '50' },
-    'draw-iters': { type: 'string', default: '60' },
+    'draw-iters': { type: 'string', default: '30' },
     instruction: { type: 'string', default: 'pick up the red cube' },
     'no-video': { type: 'boolean', default: false },
     json: { type: 'string', default: path.join(repoRoot, 'bench', 'out', 'web_browser.json') },
@@ -47,6 +47,10 @@ const { values: opts } = parseArgs({
 const RUNS = Number(opts.runs);
 const VIEWPORT = { width: 1400, height: 1000 };
 const SIDES = /** @type {const} */ (['left', 'right']);
+
+// Playwright's types, named through the support module (bench/ has no node_modules of its own).
+/** @typedef {Awaited<ReturnType<typeof launchChromium>>} Browser */
+/** @typedef {Awaited<ReturnType<Browser['newPage']>>} Page */
 
 // ---- small helpers ---------------------------------------------------------------------------------
 
@@ -206,22 +210,20 @@ function collectLoad() {
 
 /**
  * Navigate (or reload) and wait until both replays are drawn; returns the derived timings.
- * @param {import('playwright-core').Page} page @param {string | null} url null: reload
- * @param {{notModified: number}} net from watch()
+ * @param {Page} page @param {string | null} url null: reload
  */
-async function loadOnce(page, url, net) {
-  net.notModified = 0;
+async function loadOnce(page, url) {
   if (url) await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
   else await page.reload({ waitUntil: 'load', timeout: 60_000 });
   await page.waitForFunction(() => performance.getEntriesByName('bench:both-drawn').length > 0
     || Boolean(document.querySelector('[data-testid^=failure-]')), null, { timeout: 90_000, polling: 50 });
   const failure = await page.$('[data-testid^=failure-]');
   if (failure) throw new Error(`the page shows a failure: ${await failure.textContent()}`);
-  const raw = { ...(await page.evaluate(collectLoad)), notModified: net.notModified };
+  const raw = await page.evaluate(collectLoad);
   return { ...derive(raw), raw };
 }
 
-/** @param {Awaited<ReturnType<typeof collectLoad>> & {notModified: number}} raw */
+/** @param {Awaited<ReturnType<typeof collectLoad>>} raw */
 function derive(raw) {
   const m = raw.marks;
   const res = (/** @type {(u: string) => boolean} */ test) => raw.resources.filter((r) => test(r.url));
@@ -252,7 +254,9 @@ function derive(raw) {
     bothDrawn: m['bench:both-drawn'] ?? NaN,
     transferBytes: raw.nav.transfer + raw.resources.reduce((n, r) => n + r.transfer, 0),
     requests: raw.resources.length + 1,
-    notModified: raw.notModified,
+    // Chrome gives a revalidated entry (304) the cached body's encodedBodySize and only header bytes
+    // (~300) as transferSize; a full response transfers its body plus headers; a cache hit transfers 0
+    notModified: raw.resources.filter((r) => r.transfer > 0 && r.transfer < r.encoded + 150).length,
     fromCache: raw.resources.filter((r) => r.transfer === 0).length,
   };
 }
@@ -262,28 +266,24 @@ const BENCH_INDUCED = /GPU stall due to ReadPixels/;
 
 /**
  * Attach listeners that collect console errors and warnings, page errors, failed requests and HTTP
- * errors; returns a counter of 304 responses that loadOnce resets per load.
- * @param {import('playwright-core').Page} page @param {{problems: string[], induced: string[]}} log @param {string} label
+ * errors.
+ * @param {Page} page @param {{problems: string[], induced: string[]}} log @param {string} label
  */
 function watch(page, log, label) {
-  const net = { notModified: 0 };
   page.on('console', (msg) => {
     if (msg.type() !== 'error' && msg.type() !== 'warning') return;
     (BENCH_INDUCED.test(msg.text()) ? log.induced : log.problems).push(`${label} console.${msg.type()}: ${msg.text()}`);
   });
   page.on('pageerror', (e) => log.problems.push(`${label} pageerror: ${e.message}`));
   page.on('requestfailed', (r) => log.problems.push(`${label} request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() === 304) net.notModified += 1;
-    if (r.status() >= 400) log.problems.push(`${label} HTTP ${r.status()}: ${r.url()}`);
-  });
-  return net;
+  page.on('response', (r) => { if (r.status() >= 400) log.problems.push(`${label} HTTP ${r.status()}: ${r.url()}`); });
 }
 
 // ---- in-page measurements ----------------------------------------------------------------------------
 
 /** Decode each trajectory `iters` times with the page's decoder. @param {{urls: Record<string, string>, iters: number}} a */
 async function decodeInPage({ urls, iters }) {
+  // @ts-expect-error -- a URL of the page: this function runs in the browser
   const { decodeReplay } = await import('/src/lib/vlar.js');
   /** @type {Record<string, any>} */
   const out = {};
@@ -412,6 +412,41 @@ function drawInPage({ iters }) {
   return { submit, synced, parts, poseMs, frames: n, info };
 }
 
+/**
+ * What the rasteriser costs: the left view's three.js scene rendered (and synced) by extra renderers
+ * on offscreen canvases, antialias on and off, full and half size. Nothing of the page changes.
+ * @param {{iters: number}} a
+ */
+async function rasterInPage({ iters }) {
+  const THREE = await import('three');
+  const v = /** @type {any} */ (globalThis).__arena.viewer;
+  const view = v.views.left;
+  const [w, hgt] = [view.canvas.clientWidth, view.canvas.clientHeight];
+  const px = new Uint8Array(4);
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const [label, antialias, scale] of /** @type {[string, boolean, number][]} */ ([
+    ['antialias on, full size', true, 1], ['antialias off, full size', false, 1], ['antialias off, half size', false, 0.5]])) {
+    const canvas = document.createElement('canvas');
+    const renderer = new THREE.WebGLRenderer({ canvas, antialias, preserveDrawingBuffer: true });
+    renderer.setSize(Math.round(w * scale), Math.round(hgt * scale), false);
+    renderer.outputColorSpace = THREE.SRGBColorSpace;
+    const gl = renderer.getContext();
+    const times = [];
+    for (let i = 0; i < iters + 2; i++) {
+      const t = performance.now();
+      renderer.render(view.scene, view.camera);
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      if (i >= 2) times.push(performance.now() - t); // the first renders compile shaders
+    }
+    times.sort((a, b) => a - b);
+    out[label] = times[Math.floor(times.length / 2)];
+    renderer.dispose();
+    renderer.forceContextLoss();
+  }
+  return out;
+}
+
 // ---- main ------------------------------------------------------------------------------------------
 
 async function main() {
@@ -422,7 +457,7 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-web-browser-'));
   /** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
   let server;
-  /** @type {import('playwright-core').Browser | undefined} */
+  /** @type {Browser | undefined} */
   let browser;
   const stopAll = async () => {
     await browser?.close().catch(() => {});
@@ -475,6 +510,14 @@ async function main() {
       }
       wire[name] = { gzip, identity, files: urls.length };
     }
+    // conditional requests: does a repeat visit get a 304?
+    /** @type {Record<string, number>} */
+    const conditional = {};
+    for (const [name, u] of [['scene bundle', assets['scene bundle (franka/table)'][0]], ['mujoco.wasm', '/vendor/mujoco/mujoco.wasm'],
+      ['/src/app.js', '/src/app.js'], ['trajectory', trajUrls.left]]) {
+      const etag = (await fetch(`${base}${u}`)).headers.get('etag');
+      conditional[name] = etag ? (await fetch(`${base}${u}`, { headers: { 'if-none-match': etag } })).status : 0;
+    }
     for (const side of SIDES) {
       writeFileSync(path.join(tmp, `${side}.vlar`), new Uint8Array(await (await fetch(`${base}${trajUrls[side]}`)).arrayBuffer()));
     }
@@ -488,9 +531,9 @@ async function main() {
       const context = await browser.newContext({ viewport: VIEWPORT });
       try {
         const page = await context.newPage();
-        const net = watch(page, log, `cold#${i + 1}`);
+        watch(page, log, `cold#${i + 1}`);
         await page.addInitScript(pageInit);
-        cold.push(await within(loadOnce(page, pageUrl, net), 120_000, `cold load ${i + 1}`));
+        cold.push(await within(loadOnce(page, pageUrl), 120_000, `cold load ${i + 1}`));
       } finally {
         await context.close();
       }
@@ -498,18 +541,21 @@ async function main() {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
-    const net = watch(page, log, 'warm');
+    watch(page, log, 'warm');
     await page.addInitScript(pageInit);
-    await within(loadOnce(page, pageUrl, net), 120_000, 'warm-up load');
+    await within(loadOnce(page, pageUrl), 120_000, 'warm-up load');
     const warm = [];
-    for (let i = 0; i < RUNS; i++) warm.push(await within(loadOnce(page, null, net), 120_000, `warm reload ${i + 1}`));
+    for (let i = 0; i < RUNS; i++) warm.push(await within(loadOnce(page, null), 120_000, `warm reload ${i + 1}`));
     const last = warm[warm.length - 1].raw;
 
     // 2. decode
     const decode = await within(page.evaluate(decodeInPage, { urls: trajUrls, iters: Number(opts['decode-iters']) }), 120_000, 'decode loop');
     // 3. scrub, then draw() in a tight loop
     const scrub = await within(page.evaluate(scrubInPage, { seconds: Number(opts['scrub-seconds']) }), 60_000, 'scrub');
-    const draw = await within(page.evaluate(drawInPage, { iters: Number(opts['draw-iters']) }), 180_000, 'draw loop');
+    const draw = {
+      ...await within(page.evaluate(drawInPage, { iters: Number(opts['draw-iters']) }), 180_000, 'draw loop'),
+      raster: await within(page.evaluate(rasterInPage, { iters: 8 }), 120_000, 'raster probe'),
+    };
     await page.screenshot({ path: path.join(repoRoot, 'bench', 'out', 'web_browser.png') }).catch(() => {});
     await context.close();
     await browser.close();
@@ -528,7 +574,7 @@ async function main() {
       }
     }
 
-    Object.assign(result, report({ battle, cold, warm, last, decode, scrub, draw, wire, video, size, problems, induced: log.induced, battleApi }));
+    Object.assign(result, report({ battle, cold, warm, last, decode, scrub, draw, wire, video, size, problems, induced: log.induced, battleApi, conditional }));
     result.wallSeconds = (Date.now() - startedAt) / 1000;
     mkdirSync(path.dirname(opts.json), { recursive: true });
     writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
@@ -545,7 +591,7 @@ async function main() {
 }
 
 /** Print the tables and return the JSON figures. @param {any} r */
-function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, size, problems, induced, battleApi }) {
+function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, size, problems, induced, battleApi, conditional }) {
   const steps = SIDES.map((s) => `${s} ${decode[s].nSteps} steps / ${decode[s].nFrames} frames`).join(', ');
   console.log(`\nVLA Arena front end in headless Chromium (${last.webgl}; ${os.cpus().length} CPU cores, ${os.cpus()[0]?.model ?? ''}).`);
   console.log('WebGL is software-rendered (SwiftShader on the CPU): render and frame-rate figures are a floor; a GPU browser is faster.');
@@ -573,7 +619,7 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
     ['  battle-start -> first frame', (x) => x.firstFrame - x.battleStart],
   ]);
   for (const [label, f] of spans) loadRows.push([label, ms(median(cold.map(f))), ms(median(warm.map(f)))]);
-  loadRows.push(['requests / 304s / served from cache', `${med(cold, 'requests')} / ${med(cold, 'notModified')} / ${med(cold, 'fromCache')}`,
+  loadRows.push(['requests / revalidated (304) / from cache, no request', `${med(cold, 'requests')} / ${med(cold, 'notModified')} / ${med(cold, 'fromCache')}`,
     `${med(warm, 'requests')} / ${med(warm, 'notModified')} / ${med(warm, 'fromCache')}`]);
   loadRows.push(['bytes transferred (headers included)', kb(med(cold, 'transferBytes')), kb(med(warm, 'transferBytes'))]);
   table('1. Battle page load to first frame (localhost)', loadRows);
@@ -585,7 +631,7 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
   epRows.push(['frames (nq)', ...SIDES.map((s) => `${decode[s].nFrames} (${decode[s].nq})`)]);
   epRows.push(['arena.js fetch (warm page, last load)', ...SIDES.map((s) => ms(pageEp[s]?.fetchMs))]);
   epRows.push(['arena.js decode (warm page, last load)', ...SIDES.map((s) => ms(pageEp[s]?.decodeMs))]);
-  epRows.push(['arena.js decode (cold loads, median)', ...SIDES.map((s) => ms(median(cold.map((c) => c.raw.episodes[s]?.decodeMs))))]);
+  epRows.push(['arena.js decode (cold loads, median)', ...SIDES.map((s) => ms(median(cold.map((/** @type {any} */ c) => c.raw.episodes[s]?.decodeMs))))]);
   epRows.push([`decodeReplay x${opts['decode-iters']}: median`, ...SIDES.map((s) => ms(median(decode[s].times)))]);
   epRows.push(['decodeReplay: mean (total / iterations)', ...SIDES.map((s) => ms(decode[s].meanMs))]);
   epRows.push(['decodeReplay: raw float64 MB/s', ...SIDES.map((s) => (decode[s].rawBytes / 1e6 / (decode[s].meanMs / 1e3)).toFixed(0))]);
@@ -609,6 +655,7 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
   scrubRows.push(['one pose alone (loop over frames), us', (1e3 * draw.poseMs).toFixed(1)]);
   scrubRows.push(['triangles / draw calls per view', `${draw.info.left.triangles} / ${draw.info.left.calls}`]);
   scrubRows.push(['drawing buffer per view (antialias on)', draw.info.left.drawingBuffer.join('x')]);
+  for (const [label, t] of Object.entries(draw.raster)) scrubRows.push([`one view, render + sync, extra renderer: ${label}`, ms(/** @type {number} */ (t))]);
   table('3. Scrubbing both views (one draw = pose 2 sides + render 2 WebGL views + readouts + plot)', scrubRows);
 
   const wireRows = [['payload', 'gzip', 'identity', 'files']];
@@ -620,8 +667,9 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
     + wire['three.module.js + three.core.js'].gzip;
   wireRows.push(['one-off: bundle + engine + three.js (gzip)', kb(oneOff), '', '']);
   table('4. Bytes on the wire', wireRows);
+  console.log(`   GET with If-None-Match: its ETag -> ${Object.entries(conditional).map(([k, st]) => `${k} ${st || 'no ETag'}`).join(', ')}`);
 
-  /** @type {Record<string, any>} */
+  /** @type {Record<string, any> | null} */
   let videoOut = null;
   const vlar = { left: wire['trajectory left (.vlar)'].identity, right: wire['trajectory right (.vlar)'].identity };
   if (video) {
@@ -641,7 +689,7 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
   }
 
   if (induced.length) console.log(`\n(${induced.length} console warnings caused by this benchmark's own readPixels sync, not by the page: "GPU stall due to ReadPixels")`);
-  console.log(problems.length ? `\nproblems seen (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}` : '\nproblems seen: none (no console errors or warnings, page errors, failed requests or HTTP errors)');
+  console.log(problems.length ? `\nproblems seen (${problems.length}):\n${problems.map((/** @type {string} */ p) => `  - ${p}`).join('\n')}` : '\nproblems seen: none (no console errors or warnings, page errors, failed requests or HTTP errors)');
 
   const strip = (/** @type {any[]} */ runs) => runs.map(({ raw, ...rest }) => ({ ...rest, episodes: raw.episodes }));
   return {
@@ -652,13 +700,16 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
       median: { cold: Object.fromEntries(keys.map(([k]) => [k, med(cold, k)])), warm: Object.fromEntries(keys.map(([k]) => [k, med(warm, k)])) },
       spansMedian: Object.fromEntries(spans.map(([label, f]) => [label.trim(), { cold: median(cold.map(f)), warm: median(warm.map(f)) }])),
       coldResources: cold[0].raw.resources,
+      warmResources: warm[warm.length - 1].raw.resources,
     },
     decode: Object.fromEntries(SIDES.map((s) => [s, { ...decode[s], medianMs: median(decode[s].times), arenaJs: pageEp[s] }])),
     scrub: { drawsPerSecond: drawsPerS, animationFramesPerSecond: scrub.animationFrames / scrub.seconds, ...scrub },
     draw: {
       submitMsMedian: median(draw.submit), syncedMsMedian: median(draw.synced), partsMsMedian: partMed, poseUs: 1e3 * draw.poseMs,
+      perView: draw.info, rasterProbeMs: draw.raster,
       submit: draw.submit, synced: draw.synced,
     },
+    conditionalGetStatus: conditional,
     wire: { ...wire, oneOffGzip: oneOff, bytesPerFrame: Object.fromEntries(SIDES.map((s) => [s, vlar[s] / decode[s].nFrames])) },
     video: videoOut,
     videoSize: size,

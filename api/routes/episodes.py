@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from anyio import to_thread
-from litestar import Response, WebSocket, get, websocket
+from litestar import Request, Response, WebSocket, get, websocket
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -20,16 +20,18 @@ POLL_S = 0.25
 
 
 @get("/api/episodes/{episode_id:str}/trajectory", sync_to_thread=True)
-def trajectory(service: NamedDependency[ArenaService], episode_id: FromPath[str]) -> Response[bytes]:
-    """The episode's replay file (docs/replay-format.md)."""
+def trajectory(request: Request, service: NamedDependency[ArenaService], episode_id: FromPath[str]) -> Response[bytes]:
+    """The episode's replay file (docs/replay-format.md). A stored trajectory never changes: its ETag is
+    its sha256, it may be cached for good, and a matching If-None-Match gets a 304 without the body."""
     episode = service.store.get_episode(episode_id)
+    digest = episode.result.trajectory_sha256 if episode.status is EpisodeStatus.DONE and episode.result else None
+    headers = {"Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"'}
+    if digest:
+        headers |= {"ETag": f'"{digest}"', "Cache-Control": "private, max-age=31536000, immutable"}
+        if f'"{digest}"' in {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}:
+            return Response(b"", status_code=304, headers=headers)
     data = service.store.get_trajectory(episode_id)
-    digest = episode.result.trajectory_sha256 if episode.result else ""
-    return Response(
-        data,
-        media_type=MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"', "ETag": f'"{digest}"'},
-    )
+    return Response(data, media_type=MEDIA_TYPE, headers=headers)
 
 
 @websocket("/api/episodes/{episode_id:str}/stream")

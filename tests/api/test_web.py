@@ -203,3 +203,16 @@ def test_negative_pace_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="stream_pace"):
         EpisodeWorker(None, MemoryLiveBus(), Registry.from_file(), stream_pace=-1)  # type: ignore[arg-type]
+
+
+def test_trajectories_are_immutable_and_revalidate(client: TestClient, new_battle: Callable[..., str],
+                                                   play_turn: Callable[..., dict]) -> None:
+    turn = play_turn(client, new_battle(client), max_steps=2)
+    url = turn["episodes"]["left"]["trajectory_url"]
+    first = client.get(url)
+    assert first.status_code == 200
+    assert "immutable" in first.headers["cache-control"]
+    again = client.get(url, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert client.get(url, headers={"if-none-match": '"nope"'}).content == first.content

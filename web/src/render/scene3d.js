@@ -202,6 +202,30 @@ function geomRgba(m, g) {
   return [src[i], src[i + 1], src[i + 2], src[i + 3]];
 }
 
+/** @type {boolean | null} */
+let software = null;
+
+/**
+ * Whether WebGL runs on a CPU rasteriser (SwiftShader, llvmpipe, Microsoft Basic Render Driver).
+ * Probed once with a throwaway context.
+ */
+export function softwareRenderer() {
+  if (software !== null) return software;
+  software = false;
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+    if (gl) {
+      const info = gl.getExtension('WEBGL_debug_renderer_info');
+      const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+      software = /swiftshader|llvmpipe|softpipe|basic render/i.test(name);
+      gl.getExtension('WEBGL_lose_context')?.loseContext();
+    }
+  } catch {
+    /* no WebGL at all: the renderer will say so */
+  }
+  return software;
+}
+
 /**
  * One canvas showing one MjData of a scene.
  */
@@ -214,7 +238,9 @@ export class View3D {
   constructor(canvas, assets, camera) {
     this.canvas = canvas;
     this.camera = camera;
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+    // Multisampling costs 1.5-3.5x per frame on a software rasteriser (SwiftShader, llvmpipe), where
+    // scrubbing speed matters more than smooth edges; GPUs keep it.
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !softwareRenderer(), preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(globalThis.devicePixelRatio || 1, 2));
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;
     this.scene = new THREE.Scene();

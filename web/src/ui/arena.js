@@ -104,6 +104,17 @@ export async function battlePage(main, battleId, seq, navigate) {
 
   const loading = h('p.loading', { 'data-testid': 'scene-loading' }, 'Loading the scene…');
   viewerRoot.append(loading);
+  // Finished episodes' files download while the scene compiles: neither needs the other.
+  /** @type {Partial<Record<SideName, Promise<{bytes: Uint8Array, fetchMs: number}>>>} */
+  const downloads = {};
+  for (const side of SIDES) {
+    const ep = turn?.episodes[side];
+    if (ep?.status === 'done' && ep.trajectory_url) {
+      const t0 = performance.now();
+      downloads[side] = api.trajectory(ep.trajectory_url).then((bytes) => ({ bytes, fetchMs: performance.now() - t0 }));
+      downloads[side]?.catch(() => {}); // reported when the side is shown
+    }
+  }
   const { scene, assets, camera, bundleBytes } = await loadScene(battle.robot_id, battle.scene_id, (msg) => setText(loading, msg));
   loading.remove();
 
@@ -242,23 +253,22 @@ export async function battlePage(main, battleId, seq, navigate) {
       viewer.showFailure(side, `This episode failed: ${ep.error ?? 'unknown error'}. Run the instruction again to retry.`);
       turnInput.value = turn.instruction;
       sideEnded(side);
-    } else if (ep.status === 'done' && ep.trajectory_url) {
+    } else if (ep.status === 'done' && downloads[side]) {
       viewer.setStatus(side, 'loading replay…');
-      loadReplay(side, ep.trajectory_url);
+      loadReplay(side, /** @type {Promise<{bytes: Uint8Array, fetchMs: number}>} */ (downloads[side]));
     } else {
       streamLive(side, ep.stream_url);
     }
   }
 
-  /** @param {SideName} side @param {string} url */
-  async function loadReplay(side, url) {
+  /** @param {SideName} side @param {Promise<{bytes: Uint8Array, fetchMs: number}>} download */
+  async function loadReplay(side, download) {
     try {
-      const t0 = performance.now();
-      const bytes = await api.trajectory(url);
+      const { bytes, fetchMs } = await download;
       const t1 = performance.now();
       const replay = decodeReplay(bytes);
       const t2 = performance.now();
-      /** @type {any} */ (globalThis).__arena.episodes[side] = { bytes: bytes.length, fetchMs: t1 - t0, decodeMs: t2 - t1 };
+      /** @type {any} */ (globalThis).__arena.episodes[side] = { bytes: bytes.length, fetchMs, decodeMs: t2 - t1 };
       if (state.closed) return;
       viewer.setEpisode(side, replay, false);
       viewer.setStatus(side, `replay · ${replay.nSteps} steps · ${(bytes.length / 1024).toFixed(0)} KB`);
