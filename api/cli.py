@@ -1,4 +1,5 @@
-"""`arena`: serve the arena, run one episode to a file, inspect a replay file, list models."""
+"""`arena`: serve the arena, run one episode to a file, inspect a replay file, list models, serve a policy over
+websockets, check a policy against the arena's protocol."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from api.config import load_settings
-from schemas.errors import ArenaError
+from schemas.errors import ArenaError, MissingDependencyError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -54,7 +55,30 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list the policy registry")
     m.add_argument("--models", default=None)
     m.set_defaults(func=cmd_models)
+    from policy_host.commands import add_commands  # demos, train, eval (learned policies)
+
+    add_commands(sub)
+    _policy_commands(sub)
     return p
+
+
+def _policy_commands(sub: argparse._SubParsersAction) -> None:
+    v = sub.add_parser("policy-server", help="serve a registry policy over openpi's or RoboArena's websocket protocol")
+    v.add_argument("--policy", required=True)
+    v.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0: every one)")
+    v.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed)")
+    v.add_argument("--protocol", choices=["openpi", "roboarena"], default="openpi")
+    v.add_argument("--api-key-env", metavar="VAR", help="require the API key held in this environment variable")
+    v.add_argument("--models", default=None)
+    v.set_defaults(func=cmd_policy_server)
+    c = sub.add_parser("check-policy", help="check a registry policy against the arena's policy protocol")
+    c.add_argument("policy")
+    c.add_argument("--models", default=None)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--calls", type=int, default=4, help="inferences to check")
+    c.add_argument("--budget", type=float, default=1.0, help="wall-time budget per inference, seconds")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.set_defaults(func=cmd_check_policy)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -80,7 +104,8 @@ def cmd_episode(args: argparse.Namespace) -> int:
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(args.policy, total=spec.max_steps, progress="-")
         sink = _ProgressSink(bar, task)
-        out = run_episode(spec, registry.build(args.policy), sink, policy_name=args.policy)
+        with registry.open(args.policy) as policy:
+            out = run_episode(spec, policy, sink, policy_name=args.policy)
         bar.update(task, total=out.outcome.steps)
     args.output.write_bytes(out.replay)
     o = out.outcome
@@ -155,10 +180,51 @@ def cmd_models(args: argparse.Namespace) -> int:
     registry = Registry.from_file(args.models or DEFAULT_PATH)
     for e in registry.entries.values():
         flag = "" if e.arena else "  (not in arena pairings)"
-        print(f"{e.name:20s} {e.kind:9s} latency={e.latency_s:.2f}s  {e.organisation} · {e.licence}{flag}")
+        print(f"{e.name:20s} {e.kind:16s} latency={e.latency_s:.2f}s  {e.organisation} · {e.licence}{flag}")
         if e.description:
             print(f"{'':20s} {e.description}")
     return 0
+
+
+def cmd_policy_server(args: argparse.Namespace) -> int:
+    from policy_host.registry import DEFAULT_PATH, Registry
+
+    try:
+        from policy_host.server import PolicyServer
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(exc.name or "openpi-client", "pip install -e .[learned]") from exc
+    registry = Registry.from_file(args.models or DEFAULT_PATH)
+    registry.get(args.policy)
+    api_key = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env) or sys.exit(f"error: {args.api_key_env} is not set")
+    server = PolicyServer(lambda: registry.build(args.policy), protocol=args.protocol, host=args.host,
+                          port=args.port, api_key=api_key)
+    print(f"serving {args.policy} ({args.protocol}) on ws://{args.host}:{server.port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.shutdown()
+    return 0
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from policy_host.conformance import check_policy
+    from policy_host.registry import DEFAULT_PATH, Registry
+
+    registry = Registry.from_file(args.models or DEFAULT_PATH)
+    with registry.open(args.policy) as policy:
+        report = check_policy(policy, name=args.policy, seed=args.seed, calls=args.calls,
+                              latency_budget_s=args.budget)
+    if args.json:
+        print(msgspec.json.encode(report).decode())
+    else:
+        for check in report.checks:
+            print(f"{check.status.value.upper():4s}  {check.name:11s} {check.message}")
+        print(f"{args.policy}: {'passed' if report.passed else 'FAILED'}")
+    return 0 if report.passed else 1
 
 
 if __name__ == "__main__":

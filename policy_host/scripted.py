@@ -44,7 +44,7 @@ class ScriptedExpert:
         self.speed, self.noise, self.pause_prob = speed, noise, pause_prob
         self.wrong_object_prob = wrong_object_prob
         self._meta = PolicyMetadata(action_space=ActionSpace.EE_DELTA, chunk_length=chunk_length,
-                                    latency_s=latency_s, privileged=True)
+                                    latency_s=latency_s, privileged=True, deterministic=True)
         self.reset(0)
 
     @property
@@ -168,7 +168,7 @@ class ZeroPolicy:
     """Holds the home pose with the gripper open: the floor of the ladder."""
 
     def __init__(self, latency_s: float = 0.0) -> None:
-        self._meta = PolicyMetadata(action_space=ActionSpace.JOINT_VELOCITY, latency_s=latency_s)
+        self._meta = PolicyMetadata(action_space=ActionSpace.JOINT_VELOCITY, latency_s=latency_s, deterministic=True)
 
     @property
     def metadata(self) -> PolicyMetadata:
@@ -187,7 +187,7 @@ class RandomPolicy:
     def __init__(self, scale: float = 0.05, chunk_length: int = 1, latency_s: float = 0.0) -> None:
         self.scale = scale
         self._meta = PolicyMetadata(action_space=ActionSpace.EE_DELTA, chunk_length=chunk_length,
-                                    latency_s=latency_s)
+                                    latency_s=latency_s, deterministic=True)
         self.reset(0)
 
     @property

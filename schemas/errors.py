@@ -14,7 +14,8 @@
     ├── PolicyError
     │   ├── UnknownPolicyError     no such registry entry
     │   ├── MissingDependencyError an optional extra is not installed (names the pip command)
-    │   └── PolicyOutputError      a policy returned an action of the wrong shape/dtype/range
+    │   ├── PolicyOutputError      a policy returned an action of the wrong shape/dtype/range
+    │   └── RemotePolicyError      a policy server was unreachable, timed out, disconnected or failed
     └── SimulationError            MuJoCo or scene composition failed
 
 Adapters translate driver errors (sqlite3, pymongo, redis) into these, so callers
@@ -95,6 +96,25 @@ class MissingDependencyError(PolicyError):
 
 class PolicyOutputError(PolicyError):
     pass
+
+
+SERVER_SAID = " -- server said: "
+"""Separates a remote failure from the server's own words (a traceback) in an error message. What
+follows it is for operators only: api.worker.public_error drops it before a voter sees the message."""
+
+
+class RemotePolicyError(PolicyError):
+    """A remote policy server failed: "remote policy at ws://host:port: connection refused".
+
+    The message names the URL, which operators need; voters see it with the URL replaced and without
+    the server's own words (api.worker.public_error), since either may identify the policy."""
+
+    def __init__(self, url: str, problem: str, detail: str | None = None) -> None:
+        text = f"remote policy at {url}: {problem}"
+        super().__init__(text + (f"{SERVER_SAID}{detail.strip()}" if detail else ""))
+        self.url = url
+        self.problem = problem
+        self.detail = detail
 
 
 class SimulationError(ArenaError):

@@ -8,6 +8,7 @@ without depending on each other.
 from __future__ import annotations
 
 import enum
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
@@ -48,6 +49,7 @@ class PolicyMetadata(msgspec.Struct, frozen=True, kw_only=True):
     latency_s: float = 0.0  # simulated inference latency: the previous action is held this long
     cameras: tuple[CameraSpec, ...] = ()
     privileged: bool = False  # receives privileged/* keys (true object poses); scripted baselines only
+    deterministic: bool = False  # claims: same reset seed + same observations -> identical chunks (check_policy)
 
     @property
     def horizon(self) -> int:
@@ -72,3 +74,22 @@ class Policy(Protocol):
 
     def infer(self, obs: Observation) -> np.ndarray:
         """Return an action chunk, float64 of shape (chunk_length, action_space.dim)."""
+
+
+def implements_policy(obj: object) -> bool:
+    """Whether `obj` has the Policy port's members, without evaluating them: `isinstance(obj, Policy)`
+    reads `metadata` on Python 3.11, which for a remote policy opens a connection (and may raise)."""
+    try:
+        for name in ("metadata", "reset", "infer"):
+            inspect.getattr_static(obj, name)
+    except AttributeError:
+        return False
+    return callable(getattr(obj, "reset", None)) and callable(getattr(obj, "infer", None))
+
+
+def close_policy(policy: object) -> None:
+    """Release what a policy holds (a remote policy's connection). `close()` is optional in the port:
+    whoever builds a policy calls this when done with it."""
+    close = getattr(policy, "close", None)
+    if callable(close):
+        close()

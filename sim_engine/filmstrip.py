@@ -6,6 +6,8 @@ name the bundle this process composes, or the picture would show another model.
 
 from __future__ import annotations
 
+import copy
+
 import mujoco
 import numpy as np
 
@@ -25,7 +27,9 @@ def filmstrip(replay: Replay, *, tiles: int = 6, camera: str = "exterior_1_left"
     data = mujoco.MjData(world.model)
     qpos = replay.frames["qpos"]
     picks = np.linspace(0, len(qpos) - 1, num=min(tiles, len(qpos))).round().astype(int)
-    with mujoco.Renderer(world.model, height, width) as renderer:
+    model = copy.deepcopy(world.model)  # antialiased for people, unlike the policies' cameras
+    model.vis.quality.offsamples = 4
+    with mujoco.Renderer(model, height, width) as renderer:
         images = []
         for i in picks:
             data.qpos[:] = qpos[i]

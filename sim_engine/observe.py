@@ -1,4 +1,8 @@
-"""Build policy observations with RoboArena/DROID keys, rendering images only when asked."""
+"""Build policy observations with RoboArena/DROID keys, rendering images only when asked.
+
+Keys: observation/joint_position (7), observation/cartesian_position (6: xyz + XYZ Euler),
+observation/gripper_position (1, 0 open .. 1 closed), prompt; camera images when the policy's metadata
+asks for them; privileged/* for privileged (scripted) policies."""
 
 from __future__ import annotations
 
@@ -17,6 +21,18 @@ CAMERA_NAMES = {
 }
 
 
+def cartesian_position(pos: np.ndarray, mat: np.ndarray) -> np.ndarray:
+    """DROID's `observation/cartesian_position`: end-effector x, y, z (m, world frame) and its
+    orientation as extrinsic XYZ Euler angles (rad), 6 values."""
+    r = mat.reshape(3, 3)
+    sy = float(np.hypot(r[0, 0], r[1, 0]))
+    if sy > 1e-9:
+        angles = (np.arctan2(r[2, 1], r[2, 2]), np.arctan2(-r[2, 0], sy), np.arctan2(r[1, 0], r[0, 0]))
+    else:  # gimbal lock: pitch +-90 degrees
+        angles = (np.arctan2(-r[1, 2], r[1, 1]), np.arctan2(-r[2, 0], sy), 0.0)
+    return np.concatenate([pos, np.array(angles, dtype=np.float64)])
+
+
 class Observer:
     """Per-episode observation builder; owns the renderers it creates (close() frees them)."""
 
@@ -29,8 +45,15 @@ class Observer:
 
     def __call__(self, data: mujoco.MjData, adapter: ActionAdapter) -> Observation:
         w = self.world
+        # After mj_step, positions derived from qpos (sites, geoms, cameras) still describe the state
+        # before the last integration. Recompute them (physics is untouched: mj_step recomputes them
+        # anyway), so that an observation is a function of the recorded qpos alone and can be
+        # re-rendered exactly from a replay.
+        mujoco.mj_kinematics(w.model, data)
+        mujoco.mj_camlight(w.model, data)
         obs: Observation = {
             "observation/joint_position": data.qpos[w.arm_qpos].copy(),
+            "observation/cartesian_position": cartesian_position(w.ee_pos(data), w.ee_mat(data)),
             "observation/gripper_position": np.array([w.gripper_closure(data)]),
             "prompt": self.instruction,
         }

@@ -179,7 +179,9 @@ def _add_materials(asset: ET.Element) -> None:
 
 def _add_visual(root: ET.Element) -> None:
     visual = ET.SubElement(root, "visual")
-    ET.SubElement(visual, "quality", shadowsize="0")  # no shadows: ~6x faster offscreen on CPU
+    # No shadows (~6x faster offscreen on CPU) and no multisampling for camera observations (another
+    # ~1.6x: the Franka's visual meshes make software rasterisation the cost of every policy image).
+    ET.SubElement(visual, "quality", shadowsize="0", offsamples="0")
     ET.SubElement(visual, "global", offwidth="640", offheight="480")
     ET.SubElement(visual, "headlight", ambient="0.35 0.35 0.35", diffuse="0.5 0.5 0.5")
 

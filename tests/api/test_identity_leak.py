@@ -188,6 +188,7 @@ name = "{name}"
 kind = "scripted"
 organisation = "test"
 licence = "MIT"
+latency_s = 0.0
 params = {{ {param} = 1 }}
 
 [[model]]
@@ -195,6 +196,7 @@ name = "steady"
 kind = "zero"
 organisation = "test"
 licence = "MIT"
+latency_s = 0.0
 """
 
 
