@@ -6,6 +6,7 @@ Serve with granian:  granian --interface asgi --factory api.app:create_app   (or
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from litestar import Litestar, MediaType, Request, Response
@@ -39,6 +40,17 @@ def arena_error(request: Request, exc: ArenaError) -> Response:
     return Response(body, status_code=code, media_type=MediaType.JSON)
 
 
+def _preload_policies(registry: Registry) -> None:
+    """Load the heavy shared parts of learned policies (encoders, weights) once, in the background, so the
+    first battle that draws one does not wait for them. A failure here only costs that first battle time."""
+    for entry in registry.entries.values():
+        if entry.kind == "learned":
+            try:
+                registry.build(entry.name)
+            except Exception:
+                log.exception("could not preload %s (it will load on first use)", entry.name)
+
+
 def build_service(settings: Settings) -> ArenaService:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store)
@@ -65,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         n = service.recover()
         if n:
             log.warning("requeued %d unfinished episodes", n)
+        threading.Thread(target=_preload_policies, args=(service.registry,), name="preload", daemon=True).start()
 
     def shut_down() -> None:
         service.queue.close()

@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list the policy registry")
     m.add_argument("--models", default=None)
     m.set_defaults(func=cmd_models)
-    from policy_host.commands import add_commands  # demos, train, eval (learned policies)
+    from api.lab.commands import add_commands  # demos, train, eval (learned policies)
 
     add_commands(sub)
     _policy_commands(sub)
@@ -211,8 +211,8 @@ def cmd_policy_server(args: argparse.Namespace) -> int:
 def cmd_check_policy(args: argparse.Namespace) -> int:
     import msgspec
 
-    from policy_host.conformance import check_policy
     from policy_host.registry import DEFAULT_PATH, Registry
+    from sim_engine.conformance import check_policy
 
     registry = Registry.from_file(args.models or DEFAULT_PATH)
     with registry.open(args.policy) as policy:

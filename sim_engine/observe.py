@@ -90,3 +90,24 @@ class Observer:
         for renderer in self._renderers.values():
             renderer.close()
         self._renderers.clear()
+
+
+def observe_recorded(world: World, data: mujoco.MjData, renderer: mujoco.Renderer, qpos: np.ndarray,
+                     camera_keys: tuple[str, ...]) -> tuple[np.ndarray, Observation]:
+    """What a policy observed at a recorded state, rebuilt from qpos alone: (images (cameras, H, W, 3),
+    the proprioceptive keys). Bit-identical to what Observer gave during the episode (tested), since an
+    observation is a function of qpos (Observer recomputes kinematics first)."""
+    data.qpos[:] = qpos
+    mujoco.mj_kinematics(world.model, data)
+    mujoco.mj_camlight(world.model, data)
+    images = []
+    for key in camera_keys:
+        renderer.update_scene(data, camera=CAMERA_NAMES[key])
+        images.append(renderer.render().copy())
+    ee = world.ee_pos(data)
+    proprio: Observation = {
+        "observation/joint_position": data.qpos[world.arm_qpos].copy(),
+        "observation/cartesian_position": cartesian_position(ee, world.ee_mat(data)),
+        "observation/gripper_position": np.array([world.gripper_closure(data)]),
+    }
+    return np.stack(images), proprio

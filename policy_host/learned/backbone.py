@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 
 import numpy as np
 import torch
 
 from policy_host.learned.mobilenet import MobileNetV2, load_pretrained, normalise
 from policy_host.learned.model import BACKBONE_CHANNELS, BACKBONE_STAGES
+
+_shared_lock = threading.Lock()
+_shared: Backbone | None = None
 
 
 class Backbone:
@@ -18,9 +21,13 @@ class Backbone:
             p.requires_grad_(False)
 
     @staticmethod
-    @lru_cache(maxsize=1)
     def shared() -> Backbone:
-        return Backbone(load_pretrained())
+        """One frozen network per process, shared read-only by every episode (thread-safe)."""
+        global _shared
+        with _shared_lock:
+            if _shared is None:
+                _shared = Backbone(load_pretrained())
+            return _shared
 
     @staticmethod
     def shape(size: int) -> tuple[int, int, int]:

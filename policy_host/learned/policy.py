@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 from policy_host.learned.backbone import Backbone
-from policy_host.learned.features import CAMERA_KEYS, proprio_of
 from policy_host.learned.model import GRIPPER_INDEX, HeadConfig, VLAHead
+from policy_host.learned.samples import CAMERA_KEYS, proprio_of
 from policy_host.learned.text import shared_encoder
 from schemas.errors import ValidationError
 from schemas.policy import ActionSpace, CameraSpec, Observation, PolicyMetadata
@@ -60,7 +60,7 @@ class LearnedPolicy:
             raise ValidationError("action_horizon", f"must be between 1 and the chunk length {cfg.chunk}")
         size = cfg.image_size
         self._meta = PolicyMetadata(action_space=ActionSpace.EE_DELTA, chunk_length=cfg.chunk,
-                                    action_horizon=action_horizon, latency_s=latency_s,
+                                    action_horizon=action_horizon, latency_s=latency_s, deterministic=True,
                                     cameras=tuple(CameraSpec(key=k, width=size, height=size) for k in CAMERA_KEYS))
 
     @property

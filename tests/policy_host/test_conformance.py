@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from api.cli import main
-from policy_host.conformance import PolicyReport, Status, check_policy
 from policy_host.registry import Registry
 from policy_host.remote import OpenPiRemotePolicy, RoboArenaRemotePolicy
 from schemas.policy import ActionSpace, PolicyMetadata
+from sim_engine.conformance import PolicyReport, Status, check_policy
 from tests.policy_host.helpers import Recording, Returns, url
 
 REGISTRY = Registry.from_file()

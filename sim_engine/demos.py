@@ -1,5 +1,5 @@
-"""`arena demos`: demonstrations from the scripted expert over randomised scenes, all task families
-and paraphrased instructions, stored as `.vlar` replays plus a manifest.
+"""`arena demos`: demonstrations from an expert policy (the CLI passes the scripted expert) over
+randomised scenes, all task families and paraphrased instructions, stored as `.vlar` replays plus a manifest.
 
 Each demo runs the expert with DART-style noise (Laskey et al. 2017): the executed end-effector step
 gets Gaussian noise, so the demos visit states slightly off the expert's path, while the label kept for
@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from policy_host.scripted import ScriptedExpert
 from replay_format import encode_replay
-from schemas.policy import Observation, PolicyMetadata
+from schemas.policy import Observation, Policy, PolicyMetadata
 from sim_engine.episode import EpisodeSpec, run_episode
+
+ExpertFactory = Callable[[], Policy]  # picklable (e.g. a class): demos run in worker processes
 
 COLOURS = ("red", "green", "blue")
 FAMILY_WEIGHTS = {"pick": 0.5, "place": 0.25, "push": 0.25}
@@ -79,10 +80,10 @@ def plan_demos(n: int, seed: int) -> list[DemoSpec]:
 
 
 class NoisyExpert:
-    """The expert, with Gaussian noise on each executed translation; `labels` keeps its clean actions."""
+    """An ee_delta expert, with Gaussian noise on each executed translation; `labels` keeps its clean actions."""
 
-    def __init__(self, noise: float, seed: int) -> None:
-        self.expert = ScriptedExpert()
+    def __init__(self, expert: Policy, noise: float, seed: int) -> None:
+        self.expert = expert
         self.noise = noise
         self.rng = np.random.default_rng([seed, 0xDA27])
         self.labels: list[np.ndarray] = []
@@ -104,9 +105,9 @@ class NoisyExpert:
         return noisy
 
 
-def run_demo(args: tuple[DemoSpec, str, int]) -> DemoRecord:
-    spec, out_dir, max_steps = args
-    policy = NoisyExpert(spec.noise, spec.seed)
+def run_demo(args: tuple[DemoSpec, str, int, ExpertFactory]) -> DemoRecord:
+    spec, out_dir, max_steps, expert = args
+    policy = NoisyExpert(expert(), spec.noise, spec.seed)
     episode = EpisodeSpec(robot_id="franka", scene_id="table", instruction=spec.instruction, seed=spec.seed,
                           max_steps=max_steps)
     out = run_episode(episode, policy)
@@ -118,11 +119,11 @@ def run_demo(args: tuple[DemoSpec, str, int]) -> DemoRecord:
                       success=bool(out.outcome.success), steps=out.outcome.steps)
 
 
-def generate(out_dir: Path, n: int, seed: int = 0, workers: int = 2, max_steps: int = 60,
+def generate(out_dir: Path, n: int, expert: ExpertFactory, seed: int = 0, workers: int = 2, max_steps: int = 60,
              progress: Callable[[DemoRecord], None] | None = None) -> list[DemoRecord]:
     """Write `n` demos and `manifest.jsonl` into `out_dir`; returns the records (all, failed ones marked)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(s, str(out_dir), max_steps) for s in plan_demos(n, seed)]
+    jobs = [(s, str(out_dir), max_steps, expert) for s in plan_demos(n, seed)]
     records: list[DemoRecord] = []
     for record in _map(run_demo, jobs, workers):
         records.append(record)

@@ -79,7 +79,8 @@ class _LogProgress:
 
 
 def cmd_demos(args: argparse.Namespace) -> int:
-    from policy_host.learned.demos import generate
+    from policy_host.scripted import ScriptedExpert
+    from sim_engine.demos import generate
 
     with _bar() as bar:
         task = bar.add_task("demos", total=args.episodes, note="")
@@ -89,7 +90,8 @@ def cmd_demos(args: argparse.Namespace) -> int:
             done["ok"] += record.success
             bar.update(task, advance=1, note=f"{done['ok']} succeeded")
 
-        records = generate(args.out, args.episodes, seed=args.seed, workers=args.workers, progress=step)
+        records = generate(args.out, args.episodes, ScriptedExpert, seed=args.seed, workers=args.workers,
+                           progress=step)
     ok = sum(r.success for r in records)
     by_family = {f: sum(1 for r in records if r.family == f) for f in sorted({r.family for r in records})}
     print(f"{len(records)} demos ({ok} successful) in {args.out}: {by_family}")
@@ -98,7 +100,8 @@ def cmd_demos(args: argparse.Namespace) -> int:
 
 def features_for(demos: Path, size: int, workers: int):
     """The demo set's feature cache, built once (rendering + MobileNetV2) and reused."""
-    from policy_host.learned.features import Samples, build
+    from api.lab.features import build
+    from policy_host.learned.samples import Samples
 
     manifest = (demos / "manifest.jsonl").read_bytes()
     import hashlib
@@ -181,8 +184,8 @@ def _write_card_md(out: Path, card: dict) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from policy_host.evaluate import evaluate, write
     from policy_host.registry import Registry
+    from sim_engine.evaluate import evaluate, write
 
     registry = Registry.from_file(args.models) if args.models else Registry.from_file()
     families = [f.strip() for f in args.families.split(",") if f.strip()]
@@ -194,7 +197,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             wins[family] += ok
             bar.update(tasks[family], advance=1, note=f"{wins[family]}/{i + 1} succeeded")
 
-        report = evaluate(registry, args.policy, families, args.episodes, max_steps=args.max_steps, progress=step)
+        report = evaluate(lambda: registry.build(args.policy), args.policy, families, args.episodes,
+                          max_steps=args.max_steps, progress=step)
     out = args.out or Path("docs/eval") / args.policy
     md, js = write(report, out)
     print(report.to_markdown())

@@ -1,4 +1,4 @@
-"""Training samples from demos: every control step's observation is re-rendered from the exact
+"""Training samples for the learned VLA from demos: every control step's observation is re-rendered from the exact
 recorded state (the same renderer and cameras the policy sees in the arena), passed once through the
 frozen MobileNetV2, and cached with the step's proprioception, instruction, labels (the expert's next
 actions) and auxiliary targets (object and destination relative to the end effector)."""
@@ -7,64 +7,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 import sim_engine  # noqa: F401  -- sets MUJOCO_GL (offscreen rendering) before mujoco is imported
+from policy_host.learned.samples import CAMERA_KEYS, MAX_CHUNK, Samples, proprio_of
 
-MAX_CHUNK = 8
-CAMERA_KEYS = ("observation/exterior_image_1_left", "observation/wrist_image_left")
 PUSH_DIRECTIONS = {"left": (0, 1), "right": (0, -1), "forward": (1, 0), "back": (-1, 0)}
-
-
-@dataclass
-class Samples:
-    feats: np.ndarray  # (N, cameras, 96, h, w) float16
-    proprio: np.ndarray  # (N, 14) float32
-    texts: list[str]  # instruction per sample
-    actions: np.ndarray  # (N, MAX_CHUNK, 7) float32: the expert's actions from this step on
-    aux: np.ndarray  # (N, 6) float32
-    episode: np.ndarray  # (N,) int32
-    family: list[str]
-
-    def save(self, path: Path) -> None:
-        np.savez(path, feats=self.feats, proprio=self.proprio, texts=np.array(self.texts), actions=self.actions,
-                 aux=self.aux, episode=self.episode, family=np.array(self.family))
-
-    @classmethod
-    def load(cls, path: Path) -> Samples:
-        z = np.load(path)
-        return cls(z["feats"], z["proprio"], list(z["texts"]), z["actions"], z["aux"], z["episode"], list(z["family"]))
-
-    def __len__(self) -> int:
-        return len(self.proprio)
-
-
-def proprio_of(obs: dict) -> np.ndarray:
-    return np.concatenate([obs["observation/joint_position"], obs["observation/cartesian_position"],
-                           obs["observation/gripper_position"]]).astype(np.float32)
-
-
-def observe_state(world, data, renderer, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What the policy observed at a recorded state: (images (cameras, H, W, 3), proprio (14,)).
-    The arena's Observer computes the same from the same qpos (tested bit for bit)."""
-    import mujoco
-
-    from sim_engine.observe import CAMERA_NAMES, cartesian_position
-
-    data.qpos[:] = qpos
-    mujoco.mj_kinematics(world.model, data)
-    mujoco.mj_camlight(world.model, data)
-    images = []
-    for key in CAMERA_KEYS:
-        renderer.update_scene(data, camera=CAMERA_NAMES[key])
-        images.append(renderer.render().copy())
-    ee = world.ee_pos(data)
-    proprio = np.concatenate([data.qpos[world.arm_qpos], cartesian_position(ee, world.ee_mat(data)),
-                              [world.gripper_closure(data)]]).astype(np.float32)
-    return np.stack(images), proprio
 
 
 def _episode(args: tuple[str, int, int]) -> dict:
@@ -73,6 +23,7 @@ def _episode(args: tuple[str, int, int]) -> dict:
 
     from policy_host.learned.backbone import Backbone
     from replay_format import decode_replay
+    from sim_engine.observe import observe_recorded
     from sim_engine.world import load_world
 
     path, index, size = args
@@ -89,7 +40,8 @@ def _episode(args: tuple[str, int, int]) -> dict:
     proprio = np.zeros((n, 14), np.float32)
     aux = np.zeros((n, 6), np.float32)
     for k, f in enumerate(h.step_frames):
-        images[k], proprio[k] = observe_state(world, data, renderer, replay.frames["qpos"][f])
+        images[k], obs = observe_recorded(world, data, renderer, replay.frames["qpos"][f], CAMERA_KEYS)
+        proprio[k] = proprio_of(obs)
         aux[k] = _aux(world, data, task, world.ee_pos(data))
     renderer.close()
     flat = Backbone.shared().features(images.reshape(-1, size, size, 3))
@@ -117,7 +69,7 @@ def _aux(world, data, task: dict, ee: np.ndarray) -> np.ndarray:
 
 def build(demo_dir: Path, size: int = 160, workers: int = 2, only_success: bool = True,
           limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> Samples:
-    from policy_host.learned.demos import read_manifest
+    from sim_engine.demos import read_manifest
 
     records = [r for r in read_manifest(demo_dir) if r.success or not only_success][:limit]
     jobs = [(str(demo_dir / r.file), i, size) for i, r in enumerate(records)]
@@ -128,8 +80,4 @@ def build(demo_dir: Path, size: int = 160, workers: int = 2, only_success: bool 
             parts.append(part)
             if progress:
                 progress(len(parts), len(jobs))
-    return Samples(
-        feats=np.concatenate([p["feats"] for p in parts]), proprio=np.concatenate([p["proprio"] for p in parts]),
-        texts=[t for p in parts for t in p["texts"]], actions=np.concatenate([p["actions"] for p in parts]),
-        aux=np.concatenate([p["aux"] for p in parts]), episode=np.concatenate([p["episode"] for p in parts]),
-        family=[f for p in parts for f in p["family"]])
+    return Samples.concat([Samples(**p) for p in parts])

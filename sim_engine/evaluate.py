@@ -1,4 +1,5 @@
-"""`arena eval`: run a policy over held-out seeds per task family and report success (Wilson 95% CI),
+"""`arena eval`: run a policy (a fresh instance per episode, from `make_policy`) over held-out seeds per
+task family and report success (Wilson 95% CI),
 mean progress and mean inference time, as markdown and JSON."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from policy_host.registry import Registry
+from schemas.policy import Policy
 from sim_engine.episode import EpisodeSpec, run_episode
 
 EVAL_SEED_BASE = 10_000_000  # disjoint from every demo seed (demos use seed * 100_000 + i < 10_000_000)
@@ -74,7 +75,8 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def evaluate(registry: Registry, policy: str, families: list[str], episodes: int, *, robot: str = "franka",
+def evaluate(make_policy: Callable[[], Policy], policy: str, families: list[str], episodes: int, *,
+             robot: str = "franka",
              scene: str = "table", seed_base: int = EVAL_SEED_BASE, max_steps: int = 60,
              progress: Callable[[str, int, bool], None] | None = None) -> EvalReport:
     report = EvalReport(policy=policy, robot=robot, scene=scene, seed_base=seed_base, max_steps=max_steps,
@@ -85,8 +87,7 @@ def evaluate(registry: Registry, policy: str, families: list[str], episodes: int
         for i in range(episodes):
             spec = EpisodeSpec(robot_id=robot, scene_id=scene, instruction=instruction(i), seed=seed_base + i,
                                max_steps=max_steps)
-            built = registry.build(policy)
-            counter = _CountingPolicy(built)
+            counter = _CountingPolicy(make_policy())
             out = run_episode(spec, counter)
             ok = bool(out.outcome.success)
             wins += ok

@@ -1,0 +1,1 @@
+"""Tools that combine the simulator and the policies: learned-policy data, training and evaluation commands."""
