@@ -9,6 +9,7 @@ from litestar import Request, Response, WebSocket, get, websocket
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from api.routes.web import if_none_match
 from api.service import ArenaService
 from api.streaming import EndMessage, encode, replay_messages
 from api.worker import public_error
@@ -28,7 +29,7 @@ def trajectory(request: Request, service: NamedDependency[ArenaService], episode
     headers = {"Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"'}
     if digest:
         headers |= {"ETag": f'"{digest}"', "Cache-Control": "private, max-age=31536000, immutable"}
-        if f'"{digest}"' in {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}:
+        if f'"{digest}"' in if_none_match(request):
             return Response(b"", status_code=304, headers=headers)
     data = service.store.get_trajectory(episode_id)
     return Response(data, media_type=MEDIA_TYPE, headers=headers)

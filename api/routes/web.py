@@ -91,7 +91,7 @@ class WebAssets:
 def asset_response(request: Request, asset: Asset, cache_control: str = "no-cache") -> Response[bytes]:
     """`asset` with its ETag (a matching If-None-Match gets a 304) and gzip when the client takes it."""
     headers = {"ETag": asset.etag, "Vary": "Accept-Encoding", "Cache-Control": cache_control}
-    if asset.etag in _if_none_match(request):
+    if asset.etag in if_none_match(request):
         return Response(b"", status_code=304, headers=headers)
     if asset.gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
@@ -107,7 +107,7 @@ def make_asset(body: bytes, media_type: str, etag: str, mtime_ns: int = 0) -> As
     return Asset(body, gz, media_type, etag, mtime_ns)
 
 
-def _if_none_match(request: Request) -> set[str]:
+def if_none_match(request: Request) -> set[str]:
     raw = request.headers.get("if-none-match", "")
     return {t.strip().removeprefix("W/") for t in raw.split(",") if t.strip()}
 

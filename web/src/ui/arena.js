@@ -270,6 +270,10 @@ export async function battlePage(main, battleId, seq, navigate) {
       const t2 = performance.now();
       /** @type {any} */ (globalThis).__arena.episodes[side] = { bytes: bytes.length, fetchMs, decodeMs: t2 - t1 };
       if (state.closed) return;
+      if (replay.header.bundle_hash !== scene.bundle.hash) {
+        viewer.showFailure(side, `This replay was recorded with scene bundle ${replay.header.bundle_hash.slice(0, 19)}…, `
+          + `the server now serves ${scene.bundle.hash.slice(0, 19)}…: bodies are posed exactly, but the scene may look different.`);
+      }
       viewer.setEpisode(side, replay, false);
       viewer.setStatus(side, `replay · ${replay.nSteps} steps · ${(bytes.length / 1024).toFixed(0)} KB`);
     } catch (err) {
