@@ -100,11 +100,14 @@ def cmd_demos(args: argparse.Namespace) -> int:
 
 def features_for(demos: Path, size: int, workers: int):
     """The demo set's feature cache, built once (rendering + MobileNetV2) and reused."""
+    import hashlib
+
     from api.lab.features import build
     from policy_host.learned.samples import Samples
+    from sim_engine.demos import read_manifest
 
+    read_manifest(demos)  # a clear error (naming `arena demos`) when there are no demos there
     manifest = (demos / "manifest.jsonl").read_bytes()
-    import hashlib
 
     cache = demos / f"features-{size}-{hashlib.sha256(manifest).hexdigest()[:12]}.npz"
     if cache.is_file():
