@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -42,7 +43,7 @@ from schemas.policy import ActionSpace, CameraSpec, Observation, PolicyMetadata
 DEFAULT_TIMEOUT_S = 10.0
 
 
-class RemotePolicy:
+class RemotePolicy(ABC):
     """A policy served elsewhere; the Policy port over a websocket. Use a dialect's subclass.
 
     Parameters (a registry entry's params): `url` ("ws://host:port") or `host` and `port`; `api_key`, or
@@ -82,8 +83,9 @@ class RemotePolicy:
         assert self._meta is not None
         return self._meta
 
+    @abstractmethod
     def reset(self, seed: int = 0) -> None:
-        raise NotImplementedError
+        """Start an episode on the server (each protocol has its own way)."""
 
     def infer(self, obs: Observation) -> np.ndarray:
         link = self._connected()
@@ -120,8 +122,9 @@ class RemotePolicy:
             self.close()
             raise
 
+    @abstractmethod
     def _read_metadata(self, handshake: dict[str, Any]) -> PolicyMetadata:
-        raise NotImplementedError
+        """The policy's metadata from the server's first frame, registry params filling the gaps."""
 
     def _request(self, obs: Observation) -> dict[str, Any]:
         """The DROID keys the server expects: proprioception, the cameras it asked for, the prompt."""

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from schemas.policy import Policy
+import numpy as np
+
+from schemas.policy import Observation, Policy, PolicyMetadata
 from sim_engine.episode import EpisodeSpec, run_episode
 
 EVAL_SEED_BASE = 10_000_000  # disjoint from every demo seed (demos use seed * 100_000 + i < 10_000_000)
@@ -110,17 +112,17 @@ def evaluate(make_policy: Callable[[], Policy], policy: str, families: list[str]
 class _CountingPolicy:
     """Counts inference calls (a chunked policy is asked once per `action_horizon` steps)."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner: Policy) -> None:
         self.inner, self.calls = inner, 0
 
     @property
-    def metadata(self):
+    def metadata(self) -> PolicyMetadata:
         return self.inner.metadata
 
     def reset(self, seed: int = 0) -> None:
         self.inner.reset(seed)
 
-    def infer(self, obs):
+    def infer(self, obs: Observation) -> np.ndarray:
         self.calls += 1
         return self.inner.infer(obs)
 

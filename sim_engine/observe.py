@@ -33,6 +33,15 @@ def cartesian_position(pos: np.ndarray, mat: np.ndarray) -> np.ndarray:
     return np.concatenate([pos, np.array(angles, dtype=np.float64)])
 
 
+def proprioception(world: World, data: mujoco.MjData) -> Observation:
+    """The proprioceptive keys, from kinematics already computed for `data`."""
+    return {
+        "observation/joint_position": data.qpos[world.arm_qpos].copy(),
+        "observation/cartesian_position": cartesian_position(world.ee_pos(data), world.ee_mat(data)),
+        "observation/gripper_position": np.array([world.gripper_closure(data)]),
+    }
+
+
 class Observer:
     """Per-episode observation builder; owns the renderers it creates (close() frees them)."""
 
@@ -51,12 +60,8 @@ class Observer:
         # re-rendered exactly from a replay.
         mujoco.mj_kinematics(w.model, data)
         mujoco.mj_camlight(w.model, data)
-        obs: Observation = {
-            "observation/joint_position": data.qpos[w.arm_qpos].copy(),
-            "observation/cartesian_position": cartesian_position(w.ee_pos(data), w.ee_mat(data)),
-            "observation/gripper_position": np.array([w.gripper_closure(data)]),
-            "prompt": self.instruction,
-        }
+        obs = proprioception(w, data)
+        obs["prompt"] = self.instruction
         for cam in self.meta.cameras:
             obs[cam.key] = self._render(data, cam)
         if self.meta.privileged:
@@ -104,10 +109,4 @@ def observe_recorded(world: World, data: mujoco.MjData, renderer: mujoco.Rendere
     for key in camera_keys:
         renderer.update_scene(data, camera=CAMERA_NAMES[key])
         images.append(renderer.render().copy())
-    ee = world.ee_pos(data)
-    proprio: Observation = {
-        "observation/joint_position": data.qpos[world.arm_qpos].copy(),
-        "observation/cartesian_position": cartesian_position(ee, world.ee_mat(data)),
-        "observation/gripper_position": np.array([world.gripper_closure(data)]),
-    }
-    return np.stack(images), proprio
+    return np.stack(images), proprioception(world, data)

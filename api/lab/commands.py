@@ -6,8 +6,12 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:
+    from policy_host.learned.samples import Samples
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -98,7 +102,7 @@ def cmd_demos(args: argparse.Namespace) -> int:
     return 0
 
 
-def features_for(demos: Path, size: int, workers: int):
+def features_for(demos: Path, size: int, workers: int) -> tuple[Samples, Path]:
     """The demo set's feature cache, built once (rendering + MobileNetV2) and reused."""
     import hashlib
 

@@ -8,11 +8,17 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import sim_engine  # noqa: F401  -- sets MUJOCO_GL (offscreen rendering) before mujoco is imported
 from policy_host.learned.samples import CAMERA_KEYS, MAX_CHUNK, Samples, proprio_of
+
+if TYPE_CHECKING:
+    import mujoco
+
+    from sim_engine.world import World
 
 PUSH_DIRECTIONS = {"left": (0, 1), "right": (0, -1), "forward": (1, 0), "back": (-1, 0)}
 
@@ -52,7 +58,7 @@ def _episode(args: tuple[str, int, int]) -> dict:
             "texts": [h.metadata["instruction"]] * n, "family": [task["family"]] * n}
 
 
-def _aux(world, data, task: dict, ee: np.ndarray) -> np.ndarray:
+def _aux(world: World, data: mujoco.MjData, task: dict, ee: np.ndarray) -> np.ndarray:
     obj = task.get("object")
     if not obj or obj not in world.objects:
         return np.zeros(6, np.float32)

@@ -142,13 +142,18 @@ export async function battlePage(main, battleId, seq, navigate) {
           dataset: { status: t.status }, title: t.instruction, 'data-testid': `turn-tab-${t.seq}`,
         }, h('span.dot'), `${t.seq + 1}. ${t.instruction}`))),
       h('span.meta', null, `${b.robot_id} · ${b.scene_id}${turn ? ` · seed ${turn.seed}` : ''}`),
-      h('button', { onclick: async () => {
-        try {
-          const nb = await api.newBattle(b.session_id);
-          navigate(`/battles/${nb.battle_id}`);
-        } catch (err) { toast(/** @type {Error} */ (err).message); }
-      }, 'data-testid': 'new-battle' }, 'New battle'));
+      h('button', { onclick: newBattle, 'data-testid': 'new-battle' }, 'New battle'));
   };
+
+  /** A fresh battle (new random pair) in the same session. */
+  async function newBattle() {
+    try {
+      const nb = await api.newBattle(state.battle.session_id);
+      navigate(`/battles/${nb.battle_id}`);
+    } catch (err) {
+      toast(/** @type {Error} */ (err).message);
+    }
+  }
 
   const turnInput = /** @type {HTMLInputElement} */ (h('input', {
     type: 'text', placeholder: 'Another instruction in this battle…', maxlength: '300', 'data-testid': 'next-instruction',
@@ -183,7 +188,7 @@ export async function battlePage(main, battleId, seq, navigate) {
         h('span', null, `You voted: ${CHOICES.find((c) => c.choice === v.choice)?.label ?? v.choice}. `,
           h('b', { style: 'color: var(--left)' }, v.left.name), ' vs ', h('b', { style: 'color: var(--right)' }, v.right.name)),
         h('span', null, h('a', { href: '/leaderboard', 'data-nav': true }, 'Leaderboard'), ' · ',
-          h('button.primary', { onclick: () => bar.querySelector('[data-testid=new-battle]')?.dispatchEvent(new MouseEvent('click')) }, 'Next battle'))));
+          h('button.primary', { onclick: newBattle }, 'Next battle'))));
       return;
     }
     const ok = canVote();

@@ -112,10 +112,11 @@ export class DualViewer {
         h('span.name', { 'data-testid': `name-${side}` }, side === 'left' ? 'Model A' : 'Model B'),
         h('span', { 'data-testid': `hud-${side}` }, '')),
       h('div.status', { 'data-testid': `status-${side}` }, 'waiting…'));
-    const canvas = { left: /** @type {HTMLCanvasElement} */ (document.createElement('canvas')), right: /** @type {HTMLCanvasElement} */ (document.createElement('canvas')) };
     const side = { left: sideBox('left'), right: sideBox('right') };
-    canvas.left = /** @type {HTMLCanvasElement} */ (side.left.querySelector('canvas'));
-    canvas.right = /** @type {HTMLCanvasElement} */ (side.right.querySelector('canvas'));
+    const canvas = {
+      left: /** @type {HTMLCanvasElement} */ (side.left.querySelector('canvas')),
+      right: /** @type {HTMLCanvasElement} */ (side.right.querySelector('canvas')),
+    };
     const views = h('div.views', null, side.left, side.right);
 
     const btn = (/** @type {string} */ label, /** @type {string} */ title, /** @type {() => void} */ fn, /** @type {string} */ id) =>
