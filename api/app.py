@@ -9,35 +9,29 @@ import logging
 import threading
 from pathlib import Path
 
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api import ratings
 from api.config import Settings, load_settings
-from api.jobs.local import ThreadQueue
-from api.live.memory import MemoryLiveBus
+from api.deploy import open_adapters
+from api.guard import RequestGuard
+from api.http_errors import arena_error, unexpected_error
+from api.identity import load_secret
+from api.limits.port import RateLimiter
+from api.limits.rules import RateRules, parse_rule
 from api.routes import battles, catalogue, episodes, leaderboard, web
 from api.service import ArenaService
-from api.store import open_store
-from api.worker import EpisodeWorker
 from policy_host.registry import Registry
-from schemas.errors import ArenaError, ConflictError, NotFoundError, QueueError, StoreError, ValidationError
+from schemas.errors import ArenaError
 from sim_engine.scene import SCENES
 from sim_engine.world import load_world
 
 log = logging.getLogger("arena")
-
-STATUS = [(NotFoundError, 404), (ConflictError, 409), (ValidationError, 400), (StoreError, 503), (QueueError, 503)]
-
-
-def arena_error(request: Request, exc: ArenaError) -> Response:
-    """Map the project's errors to HTTP: the message always says what was wrong."""
-    code = next((c for cls, c in STATUS if isinstance(exc, cls)), 400)
-    body: dict = {"status_code": code, "detail": str(exc), "error": type(exc).__name__}
-    if isinstance(exc, ValidationError):
-        body["field"] = exc.field
-    return Response(body, status_code=code, media_type=MediaType.JSON)
 
 
 def _preload_policies(registry: Registry) -> None:
@@ -51,15 +45,23 @@ def _preload_policies(registry: Registry) -> None:
                 log.exception("could not preload %s (it will load on first use)", entry.name)
 
 
+def rate_rules(settings: Settings, limiter: RateLimiter) -> RateRules:
+    rules = {
+        "sessions": [parse_rule(settings.limit_sessions, "ARENA_LIMIT_SESSIONS")],
+        "turns": [parse_rule(settings.limit_turns, "ARENA_LIMIT_TURNS")],
+        "votes": [parse_rule(settings.limit_votes, "ARENA_LIMIT_VOTES"),
+                  parse_rule(settings.limit_votes_daily, "ARENA_LIMIT_VOTES_DAILY")],
+    }
+    return RateRules(limiter, rules, settings.limit_address_factor)
+
+
 def build_service(settings: Settings) -> ArenaService:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.store)
-    registry = Registry.from_file(settings.models)
-    bus = MemoryLiveBus()
-    queue = ThreadQueue(EpisodeWorker(store, bus, registry, stream_pace=settings.stream_pace), workers=settings.workers)
-    return ArenaService(store, queue, bus, registry, default_max_steps=settings.max_steps,
-                        instruction_max_chars=settings.instruction_max_chars,
-                        leaderboard_rounds=settings.leaderboard_rounds)
+    a = open_adapters(settings)  # embedded default, or Redis queue/bus/limits with ARENA_REDIS_URL (api.deploy)
+    return ArenaService(a.store, a.queue, a.bus, a.registry, limits=rate_rules(settings, a.limiter),
+                        default_max_steps=settings.max_steps, instruction_max_chars=settings.instruction_max_chars,
+                        leaderboard_rounds=settings.leaderboard_rounds, max_running_turns=settings.max_running_turns,
+                        stream_pace=settings.stream_pace)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -78,20 +80,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if n:
             log.warning("requeued %d unfinished episodes", n)
         threading.Thread(target=_preload_policies, args=(service.registry,), name="preload", daemon=True).start()
+        ratings.cache_for(service.store).start()  # leaderboards are fitted in the background, never per request
 
     def shut_down() -> None:
         service.queue.close()
+        service.limits.limiter.close()
+        ratings.close_cache(service.store)
         service.store.close()
+
+    guard = DefineMiddleware(RequestGuard, secret=load_secret(settings.secret, settings.data_dir),
+                             max_body=settings.max_body_bytes, trust_proxy=settings.trust_proxy,
+                             allowed_origins=tuple(o.strip() for o in settings.allowed_origins.split(",") if o.strip()))
 
     return Litestar(
         route_handlers=[web.page, web.app_file, web.vendor_file,
                         catalogue.health, catalogue.robots, catalogue.scenes, catalogue.models, catalogue.scene_bundle,
-                        battles.create_session, battles.get_session, battles.voter_battles, battles.new_battle,
+                        battles.create_session, battles.get_session, battles.my_battles, battles.new_battle,
                         battles.get_battle, battles.create_turn, battles.get_turn, battles.vote,
                         episodes.trajectory, episodes.stream, leaderboard.leaderboard, leaderboard.votes],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
-                      "assets": Provide(lambda: assets, use_cache=True, sync_to_thread=False)},
-        exception_handlers={ArenaError: arena_error},
+                      "assets": Provide(lambda: assets, use_cache=True, sync_to_thread=False),
+                      "caller": Provide(battles.caller_of, sync_to_thread=False)},
+        middleware=[guard],
+        exception_handlers={ArenaError: arena_error, HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error},
         on_startup=[warm_up],
         on_shutdown=[shut_down],
         openapi_config=OpenAPIConfig(title="VLA Arena", version="0.1.0",

@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.lab.commands import add_commands  # demos, train, eval (learned policies)
 
     add_commands(sub)
+    from api.ratings.commands import add_commands as add_data_commands  # export votes
+
+    add_data_commands(sub)
     _policy_commands(sub)
     return p
 
@@ -86,6 +89,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", settings.host,
            "--port", str(settings.port), "--workers", "1", "api.app:create_app"]
     print(f"VLA Arena on http://{settings.host}:{settings.port}  (data: {Path(settings.data_dir).resolve()})")
+    from api.threads import configure  # numerical thread pools: stated sizes, inherited by granian
+
+    configure()
     os.execv(sys.executable, cmd)  # one process: the embedded default keeps workers and live streams in it
 
 

@@ -8,33 +8,33 @@ from __future__ import annotations
 
 import secrets
 import time
+import unicodedata
+from dataclasses import dataclass
 from typing import Literal
-
-import msgspec
 
 from api import ratings
 from api.jobs.port import EpisodeJob, JobQueue
+from api.limits.rules import RateRules
 from api.live.port import LiveBus
+from api.pacing import anchor_time
+from api.presenter import Presenter, model_view, turn_status
 from api.store.port import Store
 from api.views import (
     BattleView,
-    EpisodeView,
     LeaderboardView,
     ModelView,
-    RatingRow,
     Reveal,
     RobotView,
     SceneView,
     SessionCreated,
     SessionView,
-    Sides,
     TurnCreated,
     TurnView,
+    VoteCreate,
     VoteExport,
 )
-from api.worker import public_error
-from policy_host.registry import ModelEntry, Registry
-from schemas.errors import NotReadyError, ValidationError
+from policy_host.registry import Registry
+from schemas.errors import NotFoundError, NotReadyError, RateLimitedError, ValidationError
 from schemas.records import (
     BattleRecord,
     EpisodeRecord,
@@ -42,11 +42,9 @@ from schemas.records import (
     SessionRecord,
     Side,
     TurnRecord,
-    VoteChoice,
     VoteRecord,
 )
-from sim_engine.episode import MAX_STEPS_LIMIT
-from sim_engine.instructions import interpret
+from sim_engine.episode import MAX_STEPS_LIMIT, EpisodeSpec
 from sim_engine.robots import ROBOTS
 from sim_engine.scene import SCENES, build_bundle, get_robot, get_scene
 
@@ -58,14 +56,40 @@ def new_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: the server-issued voter id (`api.identity`) and the client address (for limits)."""
+
+    voter_id: str
+    client: str = "unknown"
+
+
+# Unicode categories removed from instructions: controls, format characters (zero-width spaces and
+# joiners, bidirectional overrides), private-use, surrogates and unassigned code points.
+_DROPPED_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn"}
+
+
+def normalise_instruction(text: str) -> str:
+    """NFC, whitespace runs (any Unicode space, tabs, newlines) to one space, invisible and control
+    characters removed, trimmed. What is stored, run and shown is this normalised text."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if ch.isspace() else ch for ch in text
+                   if ch.isspace() or unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    return " ".join(text.split())
+
+
 class ArenaService:
     def __init__(self, store: Store, queue: JobQueue, bus: LiveBus, registry: Registry, *,
-                 default_max_steps: int = 50, instruction_max_chars: int = 300,
-                 leaderboard_rounds: int = 200) -> None:
+                 limits: RateRules, default_max_steps: int = 50, instruction_max_chars: int = 300,
+                 leaderboard_rounds: int = 200, max_running_turns: int = 2, stream_pace: float = 1.0) -> None:
         self.store, self.queue, self.bus, self.registry = store, queue, bus, registry
+        self.limits = limits
+        self.present = Presenter(store, registry)
         self.default_max_steps = default_max_steps
         self.instruction_max_chars = instruction_max_chars
         self.leaderboard_rounds = leaderboard_rounds
+        self.max_running_turns = max_running_turns
+        self.stream_pace = stream_pace
 
     # ---- catalogue -----------------------------------------------------------------------------------
 
@@ -81,7 +105,7 @@ class ArenaService:
                 for s in SCENES.values() if robot_id is None or robot_id in s.robots]
 
     def models(self) -> list[ModelView]:
-        return [_model_view(e) for e in sorted(self.registry.entries.values(), key=lambda e: e.name) if e.arena]
+        return [model_view(e) for e in sorted(self.registry.entries.values(), key=lambda e: e.name) if e.arena]
 
     def bundle(self, scene_id: str, robot_id: str) -> dict:
         get_scene(scene_id, robot_id)
@@ -89,96 +113,136 @@ class ArenaService:
         return {"robot_id": robot_id, "scene_id": scene_id, "entry": b.entry, "hash": b.content_hash,
                 "files": b.files}
 
-    # ---- sessions and battles ------------------------------------------------------------------------
+    # ---- sessions and battles (each visible only to the voter who started the session) ---------------
 
-    def create_session(self, robot_id: str, scene_id: str, voter_id: str | None) -> SessionCreated:
-        if voter_id is not None and not 1 <= len(voter_id) <= 128:
-            raise ValidationError("voter_id", "must be 1 to 128 characters")
+    def create_session(self, robot_id: str, scene_id: str, caller: Caller) -> SessionCreated:
         get_robot(robot_id)
         get_scene(scene_id, robot_id)
+        self.limits.check("sessions", caller.voter_id, caller.client)
         session = SessionRecord(id=new_id(), robot_id=robot_id, scene_id=scene_id, created_at=time.time(),
-                                voter_id=voter_id)
+                                voter_id=caller.voter_id)
         battle = self._new_battle(session, seq=0)
         self.store.create_session(session, battle)
         return SessionCreated(session_id=session.id, robot_id=robot_id, scene_id=scene_id,
-                              battle=self.battle(battle.id))
+                              battle=self.present.battle(battle))
 
-    def new_battle(self, session_id: str) -> BattleView:
-        session = self.store.get_session(session_id)
+    def new_battle(self, session_id: str, caller: Caller) -> BattleView:
+        session = self._owned_session(session_id, caller)
+        self.limits.check("sessions", caller.voter_id, caller.client)
         battle = self._new_battle(session, seq=len(self.store.list_battles(session_id)))
-        self.store.create_battle(battle)
-        return self.battle(battle.id)
+        stored = self.store.create_battle(battle)
+        return self.present.battle(stored if isinstance(stored, BattleRecord) else battle)
 
     def _new_battle(self, session: SessionRecord, seq: int) -> BattleRecord:
         candidates = self.registry.arena_models(session.robot_id)
         if len(candidates) < 2:
             raise NotReadyError(f"robot {session.robot_id!r} has fewer than two arena policies")
-        left, right = _rng.sample(candidates, 2)  # random pair, random sides
+        board, _ = ratings.cache_for(self.store).board(session.robot_id, None, wait=False)
+        left, right = ratings.choose_pair([c.name for c in candidates], board.rows if board else [], _rng,
+                                          avoid=ratings.last_pair(self.store, session))  # sides random
         return BattleRecord(id=new_id(), session_id=session.id, seq=seq, robot_id=session.robot_id,
-                            scene_id=session.scene_id, left_policy=left.name, right_policy=right.name,
+                            scene_id=session.scene_id, left_policy=left, right_policy=right,
                             created_at=time.time())
 
-    def session(self, session_id: str) -> SessionView:
-        s = self.store.get_session(session_id)
+    def session(self, session_id: str, caller: Caller) -> SessionView:
+        s = self._owned_session(session_id, caller)
         return SessionView(session_id=s.id, robot_id=s.robot_id, scene_id=s.scene_id, created_at=s.created_at,
-                           battles=[self.battle(b.id) for b in self.store.list_battles(session_id)])
+                           battles=[self.present.battle(b) for b in self.store.list_battles(session_id)])
 
-    def battle(self, battle_id: str) -> BattleView:
-        b = self.store.get_battle(battle_id)
-        vote = self.store.get_vote(battle_id)
-        return BattleView(battle_id=b.id, session_id=b.session_id, seq=b.seq, robot_id=b.robot_id,
-                          scene_id=b.scene_id, created_at=b.created_at, status="voted" if vote else "open",
-                          turns=[self.turn(t.id) for t in self.store.list_turns(battle_id)],
-                          vote=self._reveal(b, vote) if vote else None)
+    def battle(self, battle_id: str, caller: Caller) -> BattleView:
+        return self.present.battle(self._owned_battle(battle_id, caller))
 
-    def voter_battles(self, voter_id: str, limit: int = 50) -> list[BattleView]:
-        """The voter's battles across their sessions, newest first, at most `limit` (1..200)."""
+    def my_battles(self, caller: Caller, limit: int = 50) -> list[BattleView]:
+        """The caller's battles across their sessions, newest first, at most `limit` (1..200)."""
         if not 1 <= limit <= 200:
             raise ValidationError("limit", "must be between 1 and 200")
-        if not voter_id or len(voter_id) > 128:
-            raise ValidationError("voter_id", "must be 1 to 128 characters")
-        records = [b for s in self.store.list_sessions_by_voter(voter_id, limit)
+        records = [b for s in self.store.list_sessions_by_voter(caller.voter_id, limit)
                    for b in self.store.list_battles(s.id)]
         records.sort(key=lambda b: (b.created_at, b.seq), reverse=True)
-        return [self.battle(b.id) for b in records[:limit]]
+        return [self.present.battle(b) for b in records[:limit]]
+
+    def _owned_session(self, session_id: str, caller: Caller) -> SessionRecord:
+        """The session if the caller started it; anyone else gets the same 404 as for an unknown id, so
+        ids are never confirmed."""
+        session = self.store.get_session(session_id)
+        if session.voter_id != caller.voter_id:
+            raise NotFoundError("session", session_id)
+        return session
+
+    def _owned_battle(self, battle_id: str, caller: Caller) -> BattleRecord:
+        battle = self.store.get_battle(battle_id)
+        if self.store.get_session(battle.session_id).voter_id != caller.voter_id:
+            raise NotFoundError("battle", battle_id)
+        return battle
+
+    def owned_episode(self, episode_id: str, caller: Caller) -> tuple[EpisodeRecord, bool]:
+        """The episode if the caller owns its battle, and whether that battle has been voted on."""
+        episode = self.store.get_episode(episode_id)
+        battle = self.store.get_battle(episode.battle_id)
+        if self.store.get_session(battle.session_id).voter_id != caller.voter_id:
+            raise NotFoundError("episode", episode_id)
+        return episode, self.store.get_vote(battle.id) is not None
 
     # ---- turns ---------------------------------------------------------------------------------------
 
-    def create_turn(self, battle_id: str, instruction: str, max_steps: int | None) -> TurnCreated:
-        battle = self.store.get_battle(battle_id)
+    def create_turn(self, battle_id: str, instruction: str, max_steps: int | None, caller: Caller,
+                    start: Literal["continue", "reset"] = "continue") -> TurnCreated:
+        battle = self._owned_battle(battle_id, caller)
         text = self._check_instruction(instruction)
         steps = self.default_max_steps if max_steps is None else max_steps
         if not 1 <= steps <= MAX_STEPS_LIMIT:
             raise ValidationError("max_steps", f"must be between 1 and {MAX_STEPS_LIMIT}")
         if self.store.get_vote(battle_id) is not None:
             raise NotReadyError("this battle has been voted on; start a new battle for more turns")
+        self._check_running(caller)
+        self.limits.check("turns", caller.voter_id, caller.client)
+        previous = self.store.list_turns(battle_id)
+        sources = self._continue_from(previous[-1]) if start == "continue" and previous else None
         now = time.time()
-        turn = TurnRecord(id=new_id(), battle_id=battle_id, seq=len(self.store.list_turns(battle_id)),
-                          instruction=text, seed=_rng.randrange(2**31), max_steps=steps, created_at=now)
+        turn = TurnRecord(id=new_id(), battle_id=battle_id, seq=len(previous), instruction=text,
+                          seed=_rng.randrange(2**31), max_steps=steps, created_at=now,
+                          start="continue" if sources else "reset")
         episodes = [
             EpisodeRecord(id=new_id(), turn_id=turn.id, battle_id=battle_id, side=side, policy=policy,
-                          created_at=now)
+                          created_at=now, voter_id=caller.voter_id)
             for side, policy in ((Side.LEFT, battle.left_policy), (Side.RIGHT, battle.right_policy))
         ]
-        self.store.create_turn(turn, episodes)  # acknowledged from here on: recover() reruns it after a crash
+        stored = self.store.create_turn(turn, episodes)  # acknowledged from here: recover() reruns it after a crash
+        turn = stored if isinstance(stored, TurnRecord) else turn
         for ep in episodes:
-            self._enqueue(battle, turn, ep)
-        return TurnCreated(turn_id=turn.id, battle_id=battle_id, seq=turn.seq,
+            self._enqueue(battle, turn, ep, caller.voter_id, (sources or {}).get(ep.side))
+        return TurnCreated(turn_id=turn.id, battle_id=battle_id, seq=turn.seq, start=turn.start,
                            episodes={ep.side.value: ep.id for ep in episodes})
 
+    def _continue_from(self, previous: TurnRecord) -> dict[Side, str] | None:
+        """Each side's episode of the previous turn, whose final state the new turn starts from; None (a
+        fresh layout) unless both finished."""
+        eps = self.store.list_episodes(previous.id)
+        if len(eps) != 2 or any(e.status is not EpisodeStatus.DONE for e in eps):
+            return None
+        return {e.side: e.id for e in eps}
+
+    def _check_running(self, caller: Caller) -> None:
+        """At most `max_running_turns` of one voter's turns queued or running, so one voter's backlog
+        cannot starve everyone else's (the queue is also fair between voters)."""
+        running = self.store.count_unfinished_episodes(caller.voter_id)
+        if running >= 2 * self.max_running_turns:
+            raise RateLimitedError(f"turns at once (you have {running // 2} running)", 5.0)
+
     def _check_instruction(self, instruction: str) -> str:
-        text = " ".join(instruction.split())
+        text = normalise_instruction(instruction)
         if not text:
-            raise ValidationError("instruction", "must not be empty")
+            raise ValidationError("instruction", "must not be empty (spaces and invisible characters do not count)")
         if len(text) > self.instruction_max_chars:
             raise ValidationError("instruction", f"must be at most {self.instruction_max_chars} characters")
         return text
 
-    def _enqueue(self, battle: BattleRecord, turn: TurnRecord, ep: EpisodeRecord) -> None:
+    def _enqueue(self, battle: BattleRecord, turn: TurnRecord, ep: EpisodeRecord, voter: str,
+                 start_from: str | None) -> None:
         self.bus.open(ep.id)
         self.queue.submit(EpisodeJob(episode_id=ep.id, robot_id=battle.robot_id, scene_id=battle.scene_id,
                                      policy=ep.policy, instruction=turn.instruction, seed=turn.seed,
-                                     max_steps=turn.max_steps))
+                                     max_steps=turn.max_steps, voter=voter, start_from=start_from))
 
     def recover(self) -> int:
         """Requeue episodes that were acknowledged but never finished (the server died or stopped).
@@ -187,90 +251,81 @@ class ArenaService:
         jobs in its queue (Redis) instead, so its API processes do not call this."""
         pending = self.store.list_unfinished_episodes()
         for ep in pending:
-            self._enqueue(self.store.get_battle(ep.battle_id), self.store.get_turn(ep.turn_id), ep)
+            turn = self.store.get_turn(ep.turn_id)
+            self._enqueue(self.store.get_battle(ep.battle_id), turn, ep, ep.voter_id or "",
+                          self._start_source(turn, ep.side))
         return len(pending)
 
-    def turn(self, turn_id: str) -> TurnView:
-        t = self.store.get_turn(turn_id)
-        eps = {e.side: e for e in self.store.list_episodes(turn_id)}
-        status = _turn_status(list(eps.values()))
-        scene = get_scene(self.store.get_battle(t.battle_id).scene_id)
-        return TurnView(turn_id=t.id, battle_id=t.battle_id, seq=t.seq, instruction=t.instruction, seed=t.seed,
-                        max_steps=t.max_steps, status=status, task=interpret(t.instruction, bowl=scene.bowl),
-                        episodes=Sides(left=self._episode_view(eps[Side.LEFT]),
-                                       right=self._episode_view(eps[Side.RIGHT])))
+    def _start_source(self, turn: TurnRecord, side: Side) -> str | None:
+        if turn.start != "continue" or turn.seq == 0:
+            return None
+        previous = self.store.list_turns(turn.battle_id)[turn.seq - 1]
+        return (self._continue_from(previous) or {}).get(side)
 
-    def _episode_view(self, e: EpisodeRecord) -> EpisodeView:
-        r = e.result
-        done = e.status is EpisodeStatus.DONE
-        return EpisodeView(
-            episode_id=e.id, status=e.status, success=r.success if r else None,
-            progress=r.progress if r else None, steps=r.steps if r else None,
-            error=public_error(e.error, list(self.registry.entries)) if e.error else None,
-            stream_url=f"/api/episodes/{e.id}/stream",
-            trajectory_url=f"/api/episodes/{e.id}/trajectory" if done else None,
-            trajectory_bytes=r.trajectory_bytes if r else None)
+    def turn(self, turn_id: str, caller: Caller) -> TurnView:
+        t = self.store.get_turn(turn_id)
+        try:
+            battle = self._owned_battle(t.battle_id, caller)
+        except NotFoundError:
+            raise NotFoundError("turn", turn_id) from None
+        return self.present.turn(t, battle, revealed=self.store.get_vote(battle.id) is not None)
 
     # ---- votes and ratings ---------------------------------------------------------------------------
 
-    def vote(self, battle_id: str, choice: VoteChoice) -> Reveal:
-        battle = self.store.get_battle(battle_id)
-        by_turn: dict[str, list[EpisodeRecord]] = {}
-        for ep in self.store.list_battle_episodes(battle_id):
-            by_turn.setdefault(ep.turn_id, []).append(ep)
-        statuses = [_turn_status(eps) for eps in by_turn.values()]
+    def vote(self, battle_id: str, ballot: VoteCreate, caller: Caller) -> Reveal:
+        battle = self._owned_battle(battle_id, caller)
+        episodes = self.store.list_battle_episodes(battle_id)
         if self.store.get_vote(battle_id) is None:  # a second vote gets AlreadyVotedError below
-            if not statuses:
-                raise NotReadyError("the battle has no turns yet: submit an instruction first")
-            if "running" in statuses:
-                raise NotReadyError("a turn is still running: vote once every episode has ended")
-            if "done" not in statuses:
-                raise NotReadyError("no turn finished successfully: retry the instruction before voting")
-        session = self.store.get_session(battle.session_id)
-        vote = VoteRecord(id=new_id(), battle_id=battle_id, session_id=session.id, robot_id=battle.robot_id,
+            self._check_votable(episodes)
+            self.limits.check("votes", caller.voter_id, caller.client)
+        vote = VoteRecord(id=new_id(), battle_id=battle_id, session_id=battle.session_id, robot_id=battle.robot_id,
                           scene_id=battle.scene_id, left_policy=battle.left_policy,
-                          right_policy=battle.right_policy, choice=choice, created_at=time.time())
+                          right_policy=battle.right_policy, choice=ballot.choice, created_at=time.time(),
+                          voter_id=caller.voter_id, left_progress=ballot.left_progress,
+                          right_progress=ballot.right_progress, note=ballot.note,
+                          flags=self._vote_flags(episodes))
         self.store.record_vote(vote)
-        return self._reveal(battle, vote)
+        return self.present.reveal(battle, vote)
 
-    def _reveal(self, battle: BattleRecord, vote: VoteRecord) -> Reveal:
-        return Reveal(battle_id=battle.id, choice=vote.choice, left=self._public_model(battle.left_policy),
-                      right=self._public_model(battle.right_policy))
+    @staticmethod
+    def _check_votable(episodes: list[EpisodeRecord]) -> None:
+        statuses = [turn_status(eps) for eps in _by_turn(episodes)]
+        if not statuses:
+            raise NotReadyError("the battle has no turns yet: submit an instruction first")
+        if "running" in statuses:
+            raise NotReadyError("a turn is still running: vote once every episode has ended")
+        if "done" not in statuses:
+            raise NotReadyError("no turn finished successfully: retry the instruction before voting")
 
-    def _public_model(self, name: str) -> ModelView:
-        entry = self.registry.entries.get(name)
-        if entry is None:  # removed from the registry since the battle: still reveal the name
-            return ModelView(name=name, organisation="unknown", licence="unknown", description="")
-        return _model_view(entry)
+    def _vote_flags(self, episodes: list[EpisodeRecord]) -> list[str]:
+        """["early"] when the vote comes before both sides of every turn could have been watched to the
+        end at the stream's pace (the ranking leaves such votes out)."""
+        if self.stream_pace <= 0 or not episodes:
+            return []
+        period = 1.0 / EpisodeSpec.control_rate / self.stream_pace
+        watched = max(anchor_time([e.started_at for e in eps], now=time.time())
+                      + max((e.result.steps if e.result else 0) for e in eps) * period
+                      for eps in _by_turn(episodes))
+        return ["early"] if time.time() < watched else []
 
-    def leaderboard(self, robot_id: str | None) -> LeaderboardView:
+    def leaderboard(self, robot_id: str | None, scene_id: str | None = None) -> LeaderboardView:
+        """The cached board (fitted in the background by `api.ratings.cache`): per robot, scene, or global."""
         if robot_id is not None:
             get_robot(robot_id)
-        votes = self.store.list_votes(robot_id)
-        rows = ratings.leaderboard(ratings.battles_from_votes(votes), rounds=self.leaderboard_rounds)
+        if scene_id is not None:
+            get_scene(scene_id, robot_id)
         orgs = {n: e.organisation for n, e in self.registry.entries.items()}
-        return LeaderboardView(
-            robot_id=robot_id, total_votes=len(votes),
-            method="Bradley-Terry MLE (scale 400, base 10, mean 1000), 95% bootstrap CI; ties and both-bad are ties",
-            models=[RatingRow(rank=i + 1, organisation=orgs.get(r.model, "unknown"), **msgspec.structs.asdict(r))
-                    for i, r in enumerate(rows)])
+        return ratings.leaderboard_view(ratings.cache_for(self.store), robot_id, scene_id, orgs)
 
-    def export_votes(self, robot_id: str | None) -> list[VoteExport]:
-        return [VoteExport(vote_id=v.id, battle_id=v.battle_id, robot_id=v.robot_id, scene_id=v.scene_id,
-                           left_model=v.left_policy, right_model=v.right_policy, choice=v.choice,
-                           created_at=v.created_at) for v in self.store.list_votes(robot_id)]
+    def export_votes(self, robot_id: str | None, salt: bytes = b"") -> list[VoteExport]:
+        """Every vote in FastChat's battle format with its exclusion flags; `salt` keys the judge hash."""
+        if robot_id is not None:
+            get_robot(robot_id)
+        return ratings.export_rows(ratings.cache_for(self.store), robot_id, salt)
 
 
-TurnStatus = Literal["running", "done", "failed"]
-
-
-def _turn_status(episodes: list[EpisodeRecord]) -> TurnStatus:
-    """running while any side is queued or running; failed if any side failed; done otherwise."""
-    statuses = {e.status for e in episodes}
-    if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}:
-        return "running"
-    return "failed" if EpisodeStatus.FAILED in statuses else "done"
-
-
-def _model_view(e: ModelEntry) -> ModelView:
-    return ModelView(name=e.name, organisation=e.organisation, licence=e.licence, description=e.description)
+def _by_turn(episodes: list[EpisodeRecord]) -> list[list[EpisodeRecord]]:
+    turns: dict[str, list[EpisodeRecord]] = {}
+    for ep in episodes:
+        turns.setdefault(ep.turn_id, []).append(ep)
+    return list(turns.values())

@@ -1,8 +1,11 @@
 """Live stream messages (binary msgpack, a tagged union on "type"): a header, frames per control
-step, then an end message. The same sequence is produced live by a worker and, for a finished
-episode, rebuilt from its stored trajectory, so a late client sees exactly what a live one saw.
+step, then an end message (and, while the episode waits for a worker, "waiting" messages that the
+server sends on its own). The same sequence is produced live by a worker and, for a finished episode,
+rebuilt from its stored trajectory, so a late client sees exactly what a live one saw.
 
-Nothing here names a policy: the header is the replay header, which never carries one in the arena.
+Streams are always the blinded view (`api.blind`): the header hides the action space and the outcome,
+frames carry states and ctrl only, and the end message says how many steps ran, not whether they
+succeeded. The full record is the trajectory file and the turn view after the vote.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Literal
 import msgspec
 import numpy as np
 
+from api.blind import blind_header, failure_notice
 from replay_format import Replay, ReplayHeader
 from sim_engine.episode import EpisodeOutcome, StepFrames
 
@@ -33,21 +37,26 @@ class FramesMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type",
     qpos: bytes
     qvel: bytes
     ctrl: bytes
-    action: list[float] | None
-    progress: float | None
 
 
 class EndMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="end"):
+    """The episode ended: `steps` control steps and `n_frames` frames were recorded ("done"), or it
+    failed ("failed", with a notice that says nothing about why)."""
+
     status: Literal["done", "failed"]
-    success: bool | None = None
-    progress: float | None = None
     steps: int = 0
     n_frames: int = 0
-    terminated: str | None = None
     error: str | None = None
 
 
-StreamMessage = HeaderMessage | FramesMessage | EndMessage
+class WaitingMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="waiting"):
+    """Sent by the server (not the worker) while the turn waits for workers: `ahead` is the number of
+    episodes queued before this one, when the queue can tell."""
+
+    ahead: int | None = None
+
+
+StreamMessage = HeaderMessage | FramesMessage | EndMessage | WaitingMessage
 _encoder = msgspec.msgpack.Encoder(order="deterministic")  # live and rebuilt streams are byte-identical
 _decoder = msgspec.msgpack.Decoder(StreamMessage)
 
@@ -64,16 +73,21 @@ def _f8(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a, dtype="<f8").tobytes()
 
 
+def header_message(episode_id: str, header: ReplayHeader) -> HeaderMessage:
+    return HeaderMessage(episode_id=episode_id, header=blind_header(header))
+
+
 def frames_message(f: StepFrames) -> FramesMessage:
     return FramesMessage(step=f.step, start_frame=f.start_frame, n=len(f.time), time=_f8(f.time),
-                         qpos=_f8(f.qpos), qvel=_f8(f.qvel), ctrl=_f8(f.ctrl),
-                         action=None if f.action is None else [float(x) for x in f.action],
-                         progress=f.progress)
+                         qpos=_f8(f.qpos), qvel=_f8(f.qvel), ctrl=_f8(f.ctrl))
 
 
 def end_message(outcome: EpisodeOutcome) -> EndMessage:
-    return EndMessage(status="done", success=outcome.success, progress=outcome.progress, steps=outcome.steps,
-                      n_frames=outcome.n_frames, terminated=outcome.terminated)
+    return EndMessage(status="done", steps=outcome.steps, n_frames=outcome.n_frames)
+
+
+def failed_message() -> EndMessage:
+    return EndMessage(status="failed", error=failure_notice())
 
 
 def replay_messages(episode_id: str, replay: Replay) -> list[bytes]:
@@ -81,7 +95,7 @@ def replay_messages(episode_id: str, replay: Replay) -> list[bytes]:
     encoders as the live stream (so the bytes are identical)."""
     h = replay.header
     live_header = msgspec.structs.replace(h, step_frames=[], metadata=_live_metadata(h.metadata))
-    out = [encode(HeaderMessage(episode_id=episode_id, header=live_header))]
+    out = [encode(header_message(episode_id, live_header))]
     bounds = [*(f + 1 for f in h.step_frames), replay.n_frames]  # step k recorded frames bounds[k]..bounds[k+1]
     out.append(encode(frames_message(_slice(replay, -1, 0, 1))))
     for k in range(len(h.step_frames)):
@@ -92,11 +106,8 @@ def replay_messages(episode_id: str, replay: Replay) -> list[bytes]:
 
 def _slice(replay: Replay, step: int, a: int, b: int) -> StepFrames:
     fr = replay.frames
-    action = None if step < 0 else replay.steps["action"][step]
-    progress = None if step < 0 else float(replay.steps["progress"][step])
     return StepFrames(step=step, start_frame=a, time=fr["time"][a:b], qpos=fr["qpos"][a:b], qvel=fr["qvel"][a:b],
-                      ctrl=fr["ctrl"][a:b], action=None if action is None or np.isnan(action).all() else action,
-                      progress=None if progress is None or np.isnan(progress) else progress)
+                      ctrl=fr["ctrl"][a:b], action=None, progress=None)
 
 
 def _live_metadata(metadata: dict) -> dict:

@@ -1,12 +1,13 @@
 """Request and response bodies of the public API (msgspec Structs).
 
-Before a battle is voted on, no view carries a policy name: battle, turn and episode views are built
-without access to the names, and the vote response is the only place that reveals them.
+Before a battle is voted on, no view carries a policy name or anything from the automatic metric:
+`api.presenter` builds them blinded (`api.blind`), and the vote response is the only place that
+reveals the names.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -15,18 +16,29 @@ from schemas.task import TaskSpec
 
 
 class SessionCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The voter is the caller (the server-issued `arena_voter` cookie), never a field of the body."""
+
     robot_id: str
     scene_id: str
-    voter_id: str | None = None
 
 
 class TurnCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`start`: "continue" runs the instruction from where each side's robot ended the previous turn
+    (its final qpos/qvel, restored exactly); "reset" draws a fresh layout from a new seed. The first
+    turn of a battle, or one after a turn that did not finish on both sides, always resets."""
+
     instruction: str
     max_steps: int | None = None
+    start: Literal["continue", "reset"] = "continue"
 
 
 class VoteCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The vote, and optionally (as RoboArena asks) how far each side got, 0-100, and a free-text note."""
+
     choice: VoteChoice
+    left_progress: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+    right_progress: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
 class RobotView(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +87,7 @@ class TurnView(msgspec.Struct, frozen=True, kw_only=True):
     instruction: str
     seed: int
     max_steps: int
+    start: str  # "reset" (a fresh layout from `seed`) or "continue" (each side's previous final state)
     status: Literal["running", "done", "failed"]
     task: TaskSpec
     episodes: Sides
@@ -84,6 +97,7 @@ class TurnCreated(msgspec.Struct, frozen=True, kw_only=True):
     turn_id: str
     battle_id: str
     seq: int
+    start: str
     episodes: dict[str, str]  # {"left": episode_id, "right": episode_id}
 
 
@@ -122,32 +136,66 @@ class SessionCreated(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RatingRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One model on a board (see docs/ratings.md). `rank` is Rank (UB) within `group` (models connected by
+    votes); `provisional` below the board's `min_votes`; `success_rate` is the automatic metric over the
+    model's episodes in the board's voted battles (None without any)."""
+
     rank: int
     model: str
     organisation: str
     rating: float
     ci_low: float
     ci_high: float
+    provisional: bool
+    group: int
     votes: int
     wins: int
     losses: int
     ties: int
+    both_bad: int
     win_rate: float
+    success_rate: float | None
+    episodes: int  # episodes with a success metric behind success_rate
 
 
 class LeaderboardView(msgspec.Struct, frozen=True, kw_only=True):
     robot_id: str | None
-    total_votes: int
+    scene_id: str | None = None
+    total_votes: int  # votes on this board (what the fit saw, up to a few seconds behind the store)
+    fitted_votes: int  # votes the fit used: total_votes less the excluded ones (flags in GET /api/votes)
+    min_votes: int  # below this a model is provisional
     method: str
+    scope: str  # what the board compares (and, for pooled boards, what it does not)
+    groups: int  # sets of models connected by votes; ratings compare only within one
+    metric_correlation: float | None  # Kendall tau between rating and success rate across the models
+    fitted_at: float  # UNIX time of the fit (0 before the first)
     models: list[RatingRow]
 
 
 class VoteExport(msgspec.Struct, frozen=True, kw_only=True):
+    """One voted battle in FastChat's battle format (model_a = left), plus the robot arena's fields."""
+
+    question_id: str  # the battle id
     vote_id: str
-    battle_id: str
-    robot_id: str
-    scene_id: str
-    left_model: str
-    right_model: str
-    choice: VoteChoice
-    created_at: float
+    model_a: str
+    model_b: str
+    winner: str  # "model_a" | "model_b" | "tie" | "tie (bothbad)"
+    judge: str  # salted hash of the voter ("" when the vote has none)
+    turn: int
+    anony: bool = True
+    robot: str
+    scene: str
+    instructions: list[str]
+    tstamp: float  # vote time
+    first_turn_tstamp: float | None
+    episodes_a: list[str]
+    episodes_b: list[str]
+    success_a: list[bool | None]
+    success_b: list[bool | None]
+    progress_a: list[float | None]
+    progress_b: list[float | None]
+    judge_progress_a: float | None  # the voter's own 0-100 progress estimate, if given
+    judge_progress_b: float | None
+    note: str | None
+    flags: list[str]
+    excluded: bool  # left out of the ratings (see flags)

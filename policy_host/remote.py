@@ -25,20 +25,24 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from policy_host.cartesian import CARTESIAN_POSITION, POSE_KEY, targets_to_deltas
 from policy_host.remote_link import Link
 from policy_host.wire import (
+    CLIENT_SPACES,
     EXTERIOR,
+    EXTERIOR_FROM_0,
     SERVER_ERROR_PREFIX,
     STATE_KEYS,
     WRIST,
     Defaults,
+    Served,
     WireError,
     WireProtocol,
     metadata_from_openpi,
     metadata_from_roboarena,
 )
 from schemas.errors import SERVER_SAID, PolicyOutputError, RemotePolicyError, ValidationError
-from schemas.policy import ActionSpace, CameraSpec, Observation, PolicyMetadata
+from schemas.policy import CameraSpec, Observation, PolicyMetadata
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -50,7 +54,8 @@ class RemotePolicy(ABC):
     `api_key_env` naming an environment variable that holds it (sent as "Authorization: Api-Key ...");
     `timeout_s` for connecting and for each reply (default 10); `action_space`, `chunk_length`,
     `action_horizon`, `deterministic` for whatever the server's handshake does not state (openpi's DROID
-    servers state nothing: they return (chunk, 8) joint velocities + gripper, i.e. "joint_velocity");
+    servers state nothing: they return (chunk, 8) joint velocities + gripper, i.e. "joint_velocity"; a
+    "cartesian_position" server's targets are run as ee_delta steps from the pose the arena sent);
     openpi only: `cameras` (observation keys, default both DROID cameras) and `image_resolution`
     ([height, width], default [224, 224]). The connection opens on first use, and close() ends it.
     """
@@ -74,14 +79,17 @@ class RemotePolicy(ABC):
                           for k in ([EXTERIOR, WRIST] if cameras is None else cameras)),
             latency_s=latency_s, deterministic=deterministic)
         self._link: Link | None = None
-        self._meta: PolicyMetadata | None = None
+        self._served: Served | None = None
 
     @property
     def metadata(self) -> PolicyMetadata:
-        if self._meta is None:
+        return self._server().meta
+
+    def _server(self) -> Served:
+        if self._served is None:
             self._connected()
-        assert self._meta is not None
-        return self._meta
+        assert self._served is not None
+        return self._served
 
     @abstractmethod
     def reset(self, seed: int = 0) -> None:
@@ -91,7 +99,12 @@ class RemotePolicy(ABC):
         link = self._connected()
         with self._closing_on_error():
             reply = link.decode(link.request(self._request(obs), "waiting for actions"), "actions")
-            return self._actions(reply)
+            actions = self._actions(reply)
+        if self._server().space == CARTESIAN_POSITION:  # absolute targets -> the arena's ee_delta steps
+            if POSE_KEY not in obs:
+                raise ValidationError(POSE_KEY, "needed to run a cartesian_position server's targets")
+            actions = targets_to_deltas(actions, obs[POSE_KEY])
+        return actions
 
     def close(self) -> None:
         """End the connection (the next call opens a new one)."""
@@ -104,9 +117,9 @@ class RemotePolicy(ABC):
     def _connected(self) -> Link:
         if self._link is None:
             link = Link(self.url, self.api_key, self.timeout_s)
-            if self._meta is None:
+            if self._served is None:
                 try:
-                    self._meta = self._read_metadata(link.handshake)
+                    self._served = self._read_metadata(link.handshake)
                 except WireError as exc:
                     link.close()
                     raise RemotePolicyError(self.url, str(exc)) from exc
@@ -123,7 +136,7 @@ class RemotePolicy(ABC):
             raise
 
     @abstractmethod
-    def _read_metadata(self, handshake: dict[str, Any]) -> PolicyMetadata:
+    def _read_metadata(self, handshake: dict[str, Any]) -> Served:
         """The policy's metadata from the server's first frame, registry params filling the gaps."""
 
     def _request(self, obs: Observation) -> dict[str, Any]:
@@ -181,7 +194,7 @@ class OpenPiRemotePolicy(RemotePolicy):
         self._used = True
         return super().infer(obs)
 
-    def _read_metadata(self, handshake: dict[str, Any]) -> PolicyMetadata:
+    def _read_metadata(self, handshake: dict[str, Any]) -> Served:
         return metadata_from_openpi(handshake, self.defaults)
 
 
@@ -201,17 +214,22 @@ class RoboArenaRemotePolicy(RemotePolicy):
         link = self._connected()
         self._session = np.array([secrets.randbits(31)], dtype=np.int32)
         with self._closing_on_error():
-            reply = link.request({"endpoint": "reset", "seed": int(seed)}, "waiting for the reset reply")
+            message: dict[str, Any] = {"endpoint": "reset", "seed": int(seed)}
+            if self._needs_session:
+                message["session_id"] = self._session
+            reply = link.request(message, "waiting for the reset reply")
             if isinstance(reply, str) and reply.startswith(SERVER_ERROR_PREFIX):  # else e.g. "reset successful"
                 raise RemotePolicyError(self.url, "reported an error on reset", detail=reply)
 
-    def _read_metadata(self, handshake: dict[str, Any]) -> PolicyMetadata:
+    def _read_metadata(self, handshake: dict[str, Any]) -> Served:
         self._needs_session = bool(handshake.get("needs_session_id", False))
         return metadata_from_roboarena(handshake, self.defaults)
 
     def _request(self, obs: Observation) -> dict[str, Any]:
         request = super()._request(obs)
         request["endpoint"] = "infer"
+        if EXTERIOR in request:  # RoboArena numbers exterior cameras from 0, DROID from 1: send both names
+            request[EXTERIOR_FROM_0] = request[EXTERIOR]
         if self._needs_session:
             request["session_id"] = self._session
         return request
@@ -236,9 +254,7 @@ def _api_key(api_key: str | None, env: str | None) -> str | None:
     return os.environ[env]
 
 
-def _action_space(value: str | None) -> ActionSpace | None:
-    try:
-        return None if value is None else ActionSpace(value)
-    except ValueError as exc:
-        raise ValidationError("params.action_space", f"unknown {value!r}; known: {[s.value for s in ActionSpace]}"
-                              ) from exc
+def _action_space(value: str | None) -> str | None:
+    if value is not None and value not in CLIENT_SPACES:
+        raise ValidationError("params.action_space", f"unknown {value!r}; known: {sorted(CLIENT_SPACES)}")
+    return value

@@ -54,12 +54,14 @@ class ScriptedExpert:
     def reset(self, seed: int = 0) -> None:
         self.rng = np.random.default_rng([seed, 0x5C1A])
         self.plan: list[Waypoint] | None = None
+        self.task: TaskSpec | None = None
         self.index = 0
         self.reached_at: float | None = None
         self.swap = self.rng.random() < self.wrong_object_prob
 
     def infer(self, obs: Observation) -> np.ndarray:
-        if self.plan is None:
+        if self.plan is None or obs["privileged/task"] != self.task:  # a compound task moved to its next part
+            self.task, self.index, self.reached_at = obs["privileged/task"], 0, None
             self.plan = self._make_plan(obs)
         if not self.plan:  # nothing it understands: hold still, gripper open
             return np.zeros((self._meta.chunk_length, 7))
@@ -88,7 +90,7 @@ class ScriptedExpert:
         cube = objects[colour]
         if task.family is TaskFamily.PUSH:
             return self._push_plan(obs, cube, task.direction or "left")
-        plan = self._pick_plan(obs, cube)
+        plan = self._hold_plan(obs, cube) if self._holding(obs, cube) else self._pick_plan(obs, cube)
         if task.family is TaskFamily.PLACE and task.target in objects:
             plan += self._place_plan(obs, objects[task.target], task.target)
         return plan
@@ -103,6 +105,16 @@ class ScriptedExpert:
             Waypoint(pos=grasp, yaw=yaw, gripper=CLOSED, dwell_s=0.4),
             Waypoint(pos=grasp + [0, 0, 0.15], yaw=yaw, gripper=CLOSED, tolerance=0.02),
         ]
+
+    def _holding(self, obs: Observation, cube: np.ndarray) -> bool:
+        """Whether the hand already holds `cube` (an episode that continues from a grasp)."""
+        grasp = obs["privileged/ee_pos"] - [0, 0, GRASP_OFFSET]
+        closed = float(obs["observation/gripper_position"][0]) > 0.3
+        return closed and float(np.linalg.norm(cube[:3] - grasp)) < 0.03
+
+    def _hold_plan(self, obs: Observation, cube: np.ndarray) -> list[Waypoint]:
+        pos = obs["privileged/ee_pos"].copy()
+        return [Waypoint(pos=pos, yaw=grasp_yaw(yaw_of_quat(cube[3:])), gripper=CLOSED, tolerance=0.02)]
 
     def _place_plan(self, obs: Observation, target: np.ndarray, name: str) -> list[Waypoint]:
         half = obs["privileged/cube_half"]

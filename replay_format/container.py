@@ -5,7 +5,7 @@ offset  size  field (little-endian)
 8       2     major version (u16)
 10      2     minor version (u16)
 12      4     header length H (u32)
-16      4     CRC-32 of the H header bytes (u32)
+16      4     CRC-32: of the H header bytes (1.0); of prelude bytes 8..16 then the header (1.1+)
 20      H     header: msgpack map (FileIndex)
 20 + H  ...   data section; ChunkInfo.offset is relative to its start
 """
@@ -21,17 +21,30 @@ import msgspec
 from schemas.errors import CorruptReplayError, UnsupportedVersionError
 
 from .header import FORMAT_VERSION, INDEX_DECODER, INDEX_ENCODER, FileIndex
+from .msgpack_shape import ShapeError, shape_of
+from .rules import check_float_encoding, check_header_values
 
 MAGIC = b"\x89VLAR\r\n\x1a"
 PRELUDE = struct.Struct("<8sHHII")
 PRELUDE_SIZE = PRELUDE.size  # 20
 
 
-def pack(index: FileIndex, payloads: Sequence[bytes]) -> bytes:
+def header_crc(prelude: bytes | memoryview, header: bytes | memoryview, minor: int) -> int:
+    """The prelude's CRC-32 field: from minor 1 on it also covers the version and length fields."""
+    seed = zlib.crc32(prelude[8:16]) if minor >= 1 else 0
+    return zlib.crc32(header, seed)
+
+
+def pack(index: FileIndex, payloads: Sequence[bytes], version: tuple[int, int] = FORMAT_VERSION) -> bytes:
     """Assemble a whole file from its header and the chunk payloads in table order."""
-    header = INDEX_ENCODER.encode(index)
-    major, minor = FORMAT_VERSION
-    prelude = PRELUDE.pack(MAGIC, major, minor, len(header), zlib.crc32(header))
+    try:
+        header = INDEX_ENCODER.encode(index)
+        shape_of(header)  # the writer refuses what readers reject: bin/ext metadata, non-str keys...
+    except (ShapeError, TypeError) as exc:
+        raise ValueError(f"header: {exc}") from exc
+    major, minor = version
+    head = PRELUDE.pack(MAGIC, major, minor, len(header), 0)
+    prelude = head[:16] + struct.pack("<I", header_crc(head, header, minor))
     return b"".join([prelude, header, *payloads])
 
 
@@ -56,13 +69,25 @@ def unpack_index(data: bytes | bytearray | memoryview) -> tuple[tuple[int, int],
         raise CorruptReplayError(
             f"truncated file: header needs bytes {PRELUDE_SIZE}..{end}, file has {len(view)}"
         )
-    return (major, minor), _decode_index(view[PRELUDE_SIZE:end], crc), end
+    header = view[PRELUDE_SIZE:end]
+    if (actual := header_crc(view, header, minor)) != crc:
+        covers = "prelude and header" if minor >= 1 else "header"
+        raise CorruptReplayError(f"corrupt header: CRC-32 of the {covers} {actual:#010x} != stored {crc:#010x}")
+    return (major, minor), decode_index(header), end
 
 
-def _decode_index(header: memoryview, crc: int) -> FileIndex:
-    if (actual := zlib.crc32(header)) != crc:
-        raise CorruptReplayError(f"corrupt header: CRC-32 {actual:#010x} != stored {crc:#010x}")
+def decode_index(header: bytes | memoryview) -> FileIndex:
+    """Header bytes -> FileIndex, checking wire types, field types and header values, in that order."""
     try:
-        return INDEX_DECODER.decode(header)
-    except msgspec.DecodeError as exc:  # ValidationError is a subclass
+        shape = shape_of(header)
+        index = INDEX_DECODER.decode(header)
+    except (ShapeError, msgspec.DecodeError) as exc:  # ValidationError is a DecodeError
         raise CorruptReplayError(f"corrupt header: {exc}") from exc
+    try:
+        check_float_encoding(shape)
+        check_header_values(index.header)
+        if index.n_frames < 0:
+            raise ValueError(f"n_frames: must be >= 0, got {index.n_frames}")
+    except ValueError as exc:
+        raise CorruptReplayError(f"corrupt header: {exc}") from exc
+    return index

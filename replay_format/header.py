@@ -11,8 +11,10 @@ from typing import Any
 
 import msgspec
 
-#: (major, minor) written by this implementation. Readers accept any minor of a known major.
-FORMAT_VERSION: tuple[int, int] = (1, 0)
+#: (major, minor) written by default. Readers accept any minor of a known major.
+FORMAT_VERSION: tuple[int, int] = (1, 1)
+#: Every version `encode_replay(..., version=...)` can write.
+WRITABLE_VERSIONS: frozenset[tuple[int, int]] = frozenset({(1, 0), (1, 1)})
 FILE_EXTENSION = ".vlar"
 MEDIA_TYPE = "application/vnd.vla-arena.replay"
 
@@ -68,12 +70,14 @@ class StreamInfo(msgspec.Struct, frozen=True, kw_only=True):
     shape: list[int]
 
 
-class ChunkInfo(msgspec.Struct, frozen=True, kw_only=True):
+class ChunkInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One compressed slice of rows `[row_start, row_start + row_count)` of one stream.
 
     `offset` is relative to the start of the data section; `crc32` is CRC-32 (IEEE,
     as `zlib.crc32`) of the `length` stored bytes; `raw_length` is the byte size
-    after decompression, before the inverse transform.
+    after decompression, before the inverse transform. Codec `predict-shuffle-zstd`
+    (format 1.1) adds `predictors` (one id per column) and, when a column uses the
+    velocity predictor, `coefficients` [a, b]; other codecs leave both empty (not stored).
     """
 
     stream: str
@@ -84,6 +88,8 @@ class ChunkInfo(msgspec.Struct, frozen=True, kw_only=True):
     raw_length: int
     codec: str
     crc32: int
+    predictors: list[int] = []
+    coefficients: list[float] = []
 
 
 class FileIndex(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,10 +6,14 @@ decide which streams this reader can decode (forward compatibility within a majo
 
 from __future__ import annotations
 
+import math
+
 from schemas.errors import CorruptReplayError, UnsupportedVersionError
 
-from .codec import CODECS
+from .codec import CODECS, PREDICT_SHUFFLE_ZSTD
 from .header import ChunkInfo, FileIndex, StreamInfo
+from .predict import PREDICTORS, VELOCITY, velocity_columns
+from .rules import check_step_frames
 from .streams import FLOAT64, FRAMES, KNOWN, REQUIRED, describe, expected_shape
 
 
@@ -66,13 +70,10 @@ def _check_shape(index: FileIndex, stream: StreamInfo) -> None:
 
 
 def _check_step_frames(index: FileIndex) -> None:
-    previous = 0
-    for i, frame in enumerate(index.header.step_frames):
-        if not previous <= frame < index.n_frames:
-            raise CorruptReplayError(
-                f"header.step_frames[{i}] = {frame} is not in [{previous}, n_frames={index.n_frames})"
-            )
-        previous = frame
+    try:
+        check_step_frames(index.header.step_frames, index.n_frames)
+    except ValueError as exc:
+        raise CorruptReplayError(str(exc)) from exc
 
 
 def _check_chunks(index: FileIndex, declared: dict[str, StreamInfo], streams: dict[str, StreamInfo]) -> None:
@@ -86,6 +87,7 @@ def _check_chunks(index: FileIndex, declared: dict[str, StreamInfo], streams: di
             label = chunk_label(number, chunk)
             raise UnsupportedVersionError(f"{label} uses codec {chunk.codec!r}, unknown to this reader")
         _check_chunk(number, chunk, streams[chunk.stream], next_row[chunk.stream])
+        _check_predictors(number, chunk, streams[chunk.stream], index)
         next_row[chunk.stream] += chunk.row_count
     for name, stream in streams.items():
         rows = stream.shape[0] if columns(stream) else 0
@@ -109,6 +111,29 @@ def _chunk_problem(chunk: ChunkInfo, stream: StreamInfo, expected_start: int) ->
         return f"has raw_length {chunk.raw_length}, expected rows * columns * 8"
     if chunk.offset < 0 or chunk.length < 0:
         return "has a negative offset or length"
+    return None
+
+
+def _check_predictors(number: int, chunk: ChunkInfo, stream: StreamInfo, index: FileIndex) -> None:
+    if problem := _predictor_problem(chunk, stream, index):
+        raise CorruptReplayError(f"chunk table: {chunk_label(number, chunk)} {problem}")
+
+
+def _predictor_problem(chunk: ChunkInfo, stream: StreamInfo, index: FileIndex) -> str | None:
+    if chunk.codec != PREDICT_SHUFFLE_ZSTD:
+        return "has predictors or coefficients, which its codec does not use" if (
+            chunk.predictors or chunk.coefficients) else None
+    if len(chunk.predictors) != columns(stream) or any(p not in PREDICTORS for p in chunk.predictors):
+        return f"needs one predictor in {list(PREDICTORS)} per column ({columns(stream)}), got {chunk.predictors}"
+    if VELOCITY not in chunk.predictors:
+        return "has coefficients but no velocity predictor" if chunk.coefficients else None
+    if len(chunk.coefficients) != 2 or not all(math.isfinite(c) for c in chunk.coefficients):
+        return f"needs 2 finite coefficients for its velocity predictor, got {chunk.coefficients}"
+    if (stream.group, stream.name) != (FRAMES, "qpos"):
+        return "uses the velocity predictor outside frames['qpos']"
+    mapped = velocity_columns(index.header.joints, index.header.nq, index.header.nv)
+    if bad := [c for c, p in enumerate(chunk.predictors) if p == VELOCITY and mapped[c] < 0]:
+        return f"uses the velocity predictor on qpos column(s) {bad}, which no joint maps to a qvel column"
     return None
 
 

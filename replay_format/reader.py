@@ -10,7 +10,7 @@ import zstandard
 
 from schemas.errors import CorruptReplayError
 
-from . import codec
+from . import codec, predict
 from .container import unpack_index
 from .header import ChunkInfo, ReplayHeader
 from .layout import chunk_label, columns, readable_streams
@@ -63,11 +63,21 @@ def decode_replay(data: Buffer) -> Replay:
     arrays = {name: np.empty((s.shape[0], columns(s)), dtype=np.float64) for name, s in streams.items()}
     section = memoryview(data).cast("B")[start:]
     decompressor = zstandard.ZstdDecompressor()  # reused across chunks; not shared between threads
+    deferred: list[tuple[ChunkInfo, bytes]] = []  # velocity-predicted chunks wait for all of qvel
     for number, chunk in enumerate(index.chunks):
-        if chunk.stream in arrays:
-            rows = slice(chunk.row_start, chunk.row_start + chunk.row_count)
-            shape = (chunk.row_count, columns(streams[chunk.stream]))
-            arrays[chunk.stream][rows] = _decode_chunk(section, number, chunk, shape, decompressor)
+        if chunk.stream not in arrays:
+            continue
+        raw = _inflate_chunk(section, number, chunk, decompressor)
+        if predict.VELOCITY in chunk.predictors:
+            deferred.append((chunk, raw))
+        else:
+            _invert(arrays, chunk, raw, None)
+    if deferred:
+        qvel = arrays["qvel"]
+        mapped = predict.velocity_columns(index.header.joints, index.header.nq, index.header.nv)
+        w = np.stack([qvel[:, c] if c >= 0 else np.full(len(qvel), np.nan) for c in mapped], axis=1)
+        for chunk, raw in deferred:
+            _invert(arrays, chunk, raw, w)
     shaped = {name: arrays[name].reshape(s.shape) for name, s in streams.items()}
     return Replay(
         header=index.header,
@@ -78,13 +88,23 @@ def decode_replay(data: Buffer) -> Replay:
     )
 
 
-def _decode_chunk(
-    section: memoryview,
-    number: int,
-    chunk: ChunkInfo,
-    shape: tuple[int, int],
-    decompressor: zstandard.ZstdDecompressor,
-) -> np.ndarray:
+def _invert(arrays: dict[str, np.ndarray], chunk: ChunkInfo, raw: bytes, w: np.ndarray | None) -> None:
+    """Undo the chunk's transform into its rows of the stream's array."""
+    target = arrays[chunk.stream]
+    rows = slice(chunk.row_start, chunk.row_start + chunk.row_count)
+    shape = (chunk.row_count, target.shape[1])
+    if chunk.codec == codec.DELTA_SHUFFLE_ZSTD:
+        target[rows] = codec.inverse(raw, *shape)
+        return
+    coef = (chunk.coefficients[0], chunk.coefficients[1]) if chunk.coefficients else (0.0, 0.0)
+    modes = np.array(chunk.predictors, dtype=np.int64)
+    target[rows] = codec.inverse_predict(raw, shape, modes, None if w is None else w[rows], coef)
+
+
+def _inflate_chunk(
+    section: memoryview, number: int, chunk: ChunkInfo, decompressor: zstandard.ZstdDecompressor
+) -> bytes:
+    """Bounds, CRC-32 and zstd checks of one chunk; returns its transformed bytes."""
     label = chunk_label(number, chunk)
     end = chunk.offset + chunk.length
     if end > len(section):
@@ -95,6 +115,6 @@ def _decode_chunk(
     if (crc := zlib.crc32(payload)) != chunk.crc32:
         raise CorruptReplayError(f"corrupt {label}: CRC-32 {crc:#010x} != stored {chunk.crc32:#010x}")
     try:
-        return codec.decompress(payload, chunk.codec, chunk.raw_length, shape, decompressor)
+        return codec.inflate(payload, chunk.raw_length, decompressor)
     except codec.ChunkDecodeError as exc:
         raise CorruptReplayError(f"corrupt {label}: {exc}") from exc

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import operator
-import re
 from collections.abc import Mapping
 
 import msgspec
 import numpy as np
 
-from .header import ReplayHeader, StreamInfo
+from .header import WRITABLE_VERSIONS, ReplayHeader, StreamInfo
+from .rules import JOINT_TYPES, check_header_values, check_step_frames
 from .streams import FLOAT64, FRAMES, REQUIRED, STEPS, describe, expected_shape, ordered_names
 
-JOINT_TYPES = frozenset({"free", "ball", "slide", "hinge"})
-_BUNDLE_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+__all__ = ["JOINT_TYPES", "Prepared", "check_header", "check_options", "prepare_streams"]
 Prepared = list[tuple[StreamInfo, np.ndarray]]
 
 
@@ -31,27 +29,8 @@ def check_header(header: ReplayHeader) -> ReplayHeader:
         checked = msgspec.convert(plain, type=ReplayHeader)
     except (TypeError, msgspec.ValidationError) as exc:
         raise ValueError(f"header: {exc}") from exc
-    _check_header_values(checked)
+    check_header_values(checked)
     return msgspec.structs.replace(checked, metadata=header.metadata)
-
-
-def _check_header_values(header: ReplayHeader) -> None:
-    for field in ("nq", "nv", "nu", "action_dim"):
-        if getattr(header, field) < 0:
-            raise ValueError(f"header.{field}: must be >= 0, got {getattr(header, field)}")
-    for field in ("timestep", "frame_rate", "control_rate"):
-        value = getattr(header, field)
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"header.{field}: must be a finite number > 0, got {value}")
-    if not _BUNDLE_HASH.fullmatch(header.bundle_hash):
-        raise ValueError(
-            f"header.bundle_hash: expected 'sha256:' + 64 lowercase hex digits, got {header.bundle_hash!r}"
-        )
-    for i, joint in enumerate(header.joints):
-        if joint.type not in JOINT_TYPES:
-            raise ValueError(
-                f"header.joints[{i}].type: expected one of {sorted(JOINT_TYPES)}, got {joint.type!r}"
-            )
 
 
 def prepare_streams(
@@ -76,7 +55,7 @@ def prepare_streams(
     n_steps = len(header.step_frames)
     prepared = _prepare_group(FRAMES, frames, header, n_frames)
     prepared += _prepare_group(STEPS, steps, header, n_steps)
-    _check_step_frames(header.step_frames, n_frames)
+    check_step_frames(header.step_frames, n_frames)
     return prepared
 
 
@@ -109,18 +88,10 @@ def _check_shape(
         )
 
 
-def _check_step_frames(step_frames: list[int], n_frames: int) -> None:
-    for i, frame in enumerate(step_frames):
-        if not 0 <= frame < n_frames:
-            raise ValueError(f"header.step_frames[{i}]: {frame} is outside [0, n_frames={n_frames})")
-        if i and frame < step_frames[i - 1]:
-            raise ValueError(
-                f"header.step_frames[{i}]: {frame} < {step_frames[i - 1]}; must be non-decreasing"
-            )
-
-
-def check_options(level: int, chunk_frames: int) -> None:
+def check_options(level: int, chunk_frames: int, version: tuple[int, int]) -> None:
     """Range-check the encoder knobs."""
+    if tuple(version) not in WRITABLE_VERSIONS:
+        raise ValueError(f"version: this writer writes {sorted(WRITABLE_VERSIONS)}, got {version!r}")
     if not 1 <= level <= 22:
         raise ValueError(f"level: zstd level must be in 1..22, got {level}")
     if chunk_frames < 1:

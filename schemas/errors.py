@@ -8,6 +8,11 @@
     ├── ValidationError            bad input, names the offending field (HTTP 400/422)
     ├── StoreError                 a storage driver failed (HTTP 503)
     ├── QueueError                 the job queue could not take a job (HTTP 503)
+    ├── LimiterError               the rate limiter's backend failed (HTTP 503)
+    ├── BusError                   the live bus's backend failed (HTTP 503)
+    ├── RateLimitedError           too many requests from one voter or address (HTTP 429)
+    ├── ForbiddenError             a cross-site request (HTTP 403)
+    ├── UnsupportedMediaError      a JSON body sent as another content type (HTTP 415)
     ├── ReplayFormatError          a trajectory file could not be read
     │   ├── UnsupportedVersionError
     │   └── CorruptReplayError     bad magic, truncated file, checksum mismatch
@@ -65,6 +70,31 @@ class QueueError(ArenaError):
     pass
 
 
+class LimiterError(ArenaError):
+    pass
+
+
+class BusError(ArenaError):
+    """The live bus's backend (Redis) failed or is unreachable."""
+
+
+class RateLimitedError(ArenaError):
+    """Too many events for one key; `retry_after` is in seconds."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        super().__init__(f"too many {what}: try again in {max(1, round(retry_after))} s")
+        self.what = what
+        self.retry_after = retry_after
+
+
+class ForbiddenError(ArenaError):
+    pass
+
+
+class UnsupportedMediaError(ArenaError):
+    pass
+
+
 class ReplayFormatError(ArenaError):
     pass
 
@@ -100,14 +130,15 @@ class PolicyOutputError(PolicyError):
 
 SERVER_SAID = " -- server said: "
 """Separates a remote failure from the server's own words (a traceback) in an error message. What
-follows it is for operators only: api.worker.public_error drops it before a voter sees the message."""
+follows it is for operators (and for the voter after the vote); before the vote a voter sees only that
+the side failed (api.blind.failure_notice)."""
 
 
 class RemotePolicyError(PolicyError):
     """A remote policy server failed: "remote policy at ws://host:port: connection refused".
 
-    The message names the URL, which operators need; voters see it with the URL replaced and without
-    the server's own words (api.worker.public_error), since either may identify the policy."""
+    The message names the URL, which operators need; before the vote a voter sees none of it
+    (api.blind.failure_notice), since any of it may identify the policy."""
 
     def __init__(self, url: str, problem: str, detail: str | None = None) -> None:
         text = f"remote policy at {url}: {problem}"

@@ -57,6 +57,7 @@ class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
     seed: int
     max_steps: int
     created_at: float
+    start: str = "reset"  # "reset" | "continue": where the episodes' initial states came from
 
 
 class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +86,7 @@ class EpisodeRecord(msgspec.Struct, frozen=True, kw_only=True):
     finished_at: float | None = None
     result: EpisodeResult | None = None
     error: str | None = None
+    voter_id: str | None = None
 
 
 class VoteRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,3 +99,8 @@ class VoteRecord(msgspec.Struct, frozen=True, kw_only=True):
     right_policy: str
     choice: VoteChoice
     created_at: float
+    voter_id: str | None = None
+    left_progress: float | None = None
+    right_progress: float | None = None
+    note: str | None = None
+    flags: list[str] = []  # e.g. "early" (voted while a turn ran), "excluded" (left out of the ratings)

@@ -23,3 +23,23 @@ class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def has_metric(self) -> bool:
         return self.family is not TaskFamily.NONE
+
+
+class Understanding(msgspec.Struct, frozen=True, kw_only=True):
+    """How an instruction was understood, shown to the voter before it runs.
+
+    A compound instruction ("pick up the red cube, then put it in the bowl") is scored part by part, in
+    order: `parts` lists every scored part; `task` is the first of them (TaskFamily.NONE when nothing is
+    scored). Clauses with no automatic metric are listed in `unscored` and make the understanding `partial`.
+    """
+
+    summary: str  # e.g. "pick up · red cube", "no automatic metric for this instruction"
+    task: TaskSpec
+    parts: tuple[TaskSpec, ...] = ()
+    objects: tuple[str, ...] = ()  # the scene objects the instruction names: "red cube", "bowl"
+    unscored: tuple[str, ...] = ()  # clauses of the instruction that are not scored
+    partial: bool = False
+
+    @property
+    def has_metric(self) -> bool:
+        return bool(self.parts)

@@ -20,12 +20,13 @@ import numpy as np
 from replay_format import ReplayHeader, encode_replay
 from schemas.errors import ValidationError
 from schemas.policy import Policy
-from schemas.task import TaskSpec
+from schemas.task import TaskSpec, Understanding
 from sim_engine.actions import ActionAdapter
-from sim_engine.instructions import interpret
 from sim_engine.observe import Observer
 from sim_engine.recorder import Recorder, make_header
-from sim_engine.tasks import TaskEvaluator, TaskStatus
+from sim_engine.state import RESET, InitialState, restore
+from sim_engine.tasks import SequenceEvaluator, TaskStatus
+from sim_engine.understanding import parse
 from sim_engine.world import World, load_world
 
 MAX_STEPS_LIMIT = 300
@@ -40,6 +41,7 @@ class EpisodeSpec:
     max_steps: int = 50
     control_rate: float = 10.0
     frame_rate: float = 50.0
+    previous_instructions: tuple[str, ...] = ()  # the earlier turns it continues, oldest first: what "it" means
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_steps <= MAX_STEPS_LIMIT:
@@ -75,10 +77,11 @@ class EpisodeOutput:
     frames: dict[str, np.ndarray] = field(repr=False)
     steps: dict[str, np.ndarray] = field(repr=False)
     outcome: EpisodeOutcome
-    task: TaskSpec
+    task: TaskSpec  # the first scored part (what `interpret` returns)
     replay: bytes = field(repr=False)
     wall_time_s: float
     infer_time_s: float
+    understanding: Understanding | None = None
 
 
 class EpisodeSink(Protocol):
@@ -92,19 +95,23 @@ class EpisodeSink(Protocol):
 class _Loop:
     """One running episode. Split out of run_episode to keep each piece small."""
 
-    def __init__(self, world: World, spec: EpisodeSpec, policy: Policy) -> None:
+    def __init__(self, world: World, spec: EpisodeSpec, policy: Policy, initial: InitialState | None) -> None:
         self.world, self.spec, self.policy = world, spec, policy
         self.meta = policy.metadata
         m = world.model
         self.data = mujoco.MjData(m)
-        world.reset(self.data, spec.seed)
+        if initial is None:
+            world.reset(self.data, spec.seed)
+        else:
+            restore(world, self.data, initial)
         self.substeps = _ratio(1.0 / spec.control_rate, m.opt.timestep, "control_rate")
         self.frame_every = _ratio(1.0 / spec.frame_rate, m.opt.timestep, "frame_rate")
         if self.substeps % self.frame_every:
             raise ValidationError("frame_rate", "must be a multiple of control_rate")
         self.latency_steps = int(round(self.meta.latency_s / m.opt.timestep))
-        self.task = interpret(spec.instruction, bowl=world.scene.bowl)
-        self.evaluate = TaskEvaluator(world, self.task, self.data)
+        self.understanding = parse(spec.instruction, world.scene, previous=spec.previous_instructions)
+        self.task = self.understanding.task
+        self.evaluate = SequenceEvaluator(world, self.understanding.parts, self.data)
         self.adapter = ActionAdapter(world, self.meta.action_space, self.data, 1.0 / spec.control_rate)
         self.observe = Observer(world, self.meta, spec.instruction, self.task)
         self.rec = Recorder(world, spec.max_steps, self.substeps // self.frame_every, self.meta.action_space.dim)
@@ -115,6 +122,7 @@ class _Loop:
         self.infer_time = 0.0
 
     def request_chunk(self) -> None:
+        self.observe.task = self.evaluate.task  # privileged policies see the part being scored now
         obs = self.observe(self.data, self.adapter)
         t0 = time.perf_counter()
         chunk = self.adapter.validate(self.policy.infer(obs))
@@ -179,15 +187,20 @@ def _ratio(period: float, timestep: float, name: str) -> int:
 
 
 def run_episode(spec: EpisodeSpec, policy: Policy, sink: EpisodeSink | None = None, *,
-                policy_name: str | None = None) -> EpisodeOutput:
+                policy_name: str | None = None, initial_state: InitialState | None = None) -> EpisodeOutput:
     """Run one episode and encode its replay. `policy_name` is written into the file's metadata only
-    when given (the arena never gives it: files must not reveal identities before the vote)."""
+    when given (the arena never gives it: files must not reveal identities before the vote).
+
+    `initial_state` (e.g. `state.final_state(previous_trajectory)`) starts the episode from that state,
+    restored exactly, instead of the seed's layout (the seed still seeds the policy); the header's
+    `metadata["initial_state"]` records its source. Same spec, policy and initial state: identical bytes."""
     t0 = time.perf_counter()
     world = load_world(spec.robot_id, spec.scene_id)
     policy.reset(seed=spec.seed)
-    loop = _Loop(world, spec, policy)
+    loop = _Loop(world, spec, policy, initial_state)
     loop.rec.frame(loop.data)
-    meta = _metadata(spec, loop.task, policy_name)
+    meta = _metadata(spec, loop.understanding, policy_name)
+    meta["initial_state"] = dict(initial_state.source) if initial_state is not None else dict(RESET)
     if sink is not None:
         sink.on_header(_header(loop, [], meta))
         sink.on_step(loop.initial_frames())
@@ -208,12 +221,28 @@ def run_episode(spec: EpisodeSpec, policy: Policy, sink: EpisodeSink | None = No
     if sink is not None:
         sink.on_end(outcome)
     return EpisodeOutput(header=header, frames=frames, steps=steps_arrays, outcome=outcome, task=loop.task,
-                         replay=replay, wall_time_s=time.perf_counter() - t0, infer_time_s=loop.infer_time)
+                         replay=replay, wall_time_s=time.perf_counter() - t0, infer_time_s=loop.infer_time,
+                         understanding=loop.understanding)
 
 
-def _metadata(spec: EpisodeSpec, task: TaskSpec, policy_name: str | None) -> dict:
+def spec_of(header: ReplayHeader) -> EpisodeSpec:
+    """The spec an episode ran with, read back from its replay header. With `state.initial_state_of` and the
+    same policy this re-runs the episode to identical bytes."""
+    m = header.metadata
+    return EpisodeSpec(robot_id=header.robot_id, scene_id=header.scene_id, instruction=m["instruction"],
+                       seed=m["seed"], max_steps=m["max_steps"], control_rate=header.control_rate,
+                       frame_rate=header.frame_rate, previous_instructions=tuple(m.get("previous_instructions", ())))
+
+
+def _metadata(spec: EpisodeSpec, understood: Understanding, policy_name: str | None) -> dict:
+    """`task` is the first scored part; `understanding` is added only when that alone does not say how
+    the episode is scored (a compound or partly scored instruction)."""
     meta: dict = {"instruction": spec.instruction, "seed": spec.seed, "max_steps": spec.max_steps,
-                  "task": msgspec.to_builtins(task)}
+                  "task": msgspec.to_builtins(understood.task)}
+    if len(understood.parts) > 1 or understood.partial:
+        meta["understanding"] = msgspec.to_builtins(understood)
+    if spec.previous_instructions:
+        meta["previous_instructions"] = list(spec.previous_instructions)
     if policy_name is not None:
         meta["policy"] = policy_name
     return meta

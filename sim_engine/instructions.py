@@ -1,8 +1,11 @@
-"""Turn a free-text instruction into a TaskSpec. Paraphrases map to the same spec.
+"""Turn a free-text instruction into TaskSpecs. Paraphrases map to the same spec.
 
 Conventions (robot frame): "left" is +y, "right" is -y, "forward"/"away" is +x, "back"/"towards you"
 is -x, as seen by the robot. Anything not understood becomes TaskFamily.NONE: the episode still runs,
 it just has no automatic metric.
+
+A compound instruction ("pick up the red cube and then put it in the bowl") is split into clauses, each
+interpreted on its own; a clause that names no cube, or says "it", is about the previous clause's cube.
 """
 
 from __future__ import annotations
@@ -26,19 +29,84 @@ DIRECTIONS: dict[str, str] = {
     "towards": "back", "closer": "back", "near": "back",
 }
 ON_PHRASES = ("on top of", "onto", "on", "atop", "over")
+PRONOUNS = {"it", "them"}
+FILLER = {"up", "please", "the", "a", "and", "carefully", "gently", "slowly", "quickly"}
+_VERB_SET = PICK_WORDS | PUSH_WORDS | PLACE_WORDS
+_VERBS = "|".join(sorted(PICK_WORDS | PUSH_WORDS | PLACE_WORDS))
+# Where a compound instruction splits: sentence ends, "then", "after that", "finally", and ", <verb>" or
+# "and <verb>" (so "the red and the blue cube" stays one clause).
+_SPLIT = re.compile(
+    rf"[.;!?]+(?:\s+|$)|,?\s+(?:and\s+)?then\b,?\s*|,?\s+(?:and\s+)?after\s+that\b,?\s*|,?\s+afterwards\b,?\s*"
+    rf"|,?\s+(?:and\s+)?finally\b,?\s*|,\s*(?:and\s+)?(?=(?:{_VERBS})\b)|\s+and\s+(?=(?:{_VERBS})\b)",
+    re.IGNORECASE,
+)
 
 
 def _tokens(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
+_LEADING = re.compile(r"^(?:(?:and|then|after\s+that|afterwards|finally|first|now)\b[\s,]*)+", re.IGNORECASE)
+
+
+def split_clauses(instruction: str) -> list[str]:
+    """The clauses of a (possibly compound) instruction, in order, without connectives or empty ones."""
+    clauses = (_LEADING.sub("", c.strip(" ,")).strip(" ,") for c in _SPLIT.split(instruction))
+    return [c for c in clauses if c]
+
+
 def interpret(instruction: str, *, bowl: bool = True) -> TaskSpec:
-    """Parse an instruction. `bowl` says whether the scene has a bowl to place things in."""
-    words = _tokens(instruction)
-    colours = [COLOUR_WORDS[w] for w in words if w in COLOUR_WORDS]
-    verbs = set(words)
-    if not colours:
+    """Parse an instruction: its first scored part (TaskFamily.NONE if none is). `bowl` says whether the
+    scene has a bowl to place things in."""
+    parts = [task for _, task in interpret_clauses(instruction, bowl=bowl) if task.has_metric]
+    return parts[0] if parts else TaskSpec(family=TaskFamily.NONE)
+
+
+def interpret_clauses(instruction: str, *, bowl: bool = True, subject: str | None = None) -> list[tuple[str, TaskSpec]]:
+    """(clause, TaskSpec) for each clause in order. `subject` is the cube "it" means before any clause names
+    one (e.g. the previous turn's). A clause of bare verbs ("grab and lift the red cube") joins the next."""
+    out: list[tuple[str, TaskSpec]] = []
+    pending = ""
+    for clause in split_clauses(instruction):
+        text = f"{pending} {clause}".strip()
+        words = _resolve(_tokens(text), subject)
+        colours = [COLOUR_WORDS[w] for w in words if w in COLOUR_WORDS]
+        if not colours:  # "grab" in "grab and lift the red cube" joins the next clause; "wave" stays apart
+            pending = text if set(words) <= _VERB_SET | FILLER else ""
+            if not pending:
+                out.append((text, TaskSpec(family=TaskFamily.NONE)))
+            continue
+        pending, subject = "", colours[0]
+        task = _interpret_words(words, colours, bowl)
+        if not task.has_metric and out and not set(words) & (_VERB_SET | {"in", "into", "on", "onto"}):
+            task = _same_with(out[-1][1], colours[0])  # "put the red cube in the bowl, then the blue one"
+        out.append((text, task))
+    if pending:
+        out.append((pending, TaskSpec(family=TaskFamily.NONE)))
+    return out
+
+
+def _same_with(previous: TaskSpec, colour: str) -> TaskSpec:
+    """The previous clause's task, for another cube (NONE if that makes no sense)."""
+    if not previous.has_metric or colour in (previous.object, previous.target):
         return TaskSpec(family=TaskFamily.NONE)
+    return TaskSpec(family=previous.family, object=colour, direction=previous.direction, target=previous.target)
+
+
+def _resolve(words: list[str], subject: str | None) -> list[str]:
+    """Replace the first "it"/"them" by the subject cube; a clause naming no cube at all is about the subject."""
+    if subject is None:
+        return words
+    for i, w in enumerate(words):
+        if w in PRONOUNS:
+            return [*words[:i], subject, "cube", *words[i + 1 :]]
+    if not any(w in COLOUR_WORDS for w in words):
+        return [*words, subject, "cube"]
+    return words
+
+
+def _interpret_words(words: list[str], colours: list[str], bowl: bool) -> TaskSpec:
+    verbs = set(words)
     obj = colours[0]
     if verbs & PLACE_WORDS or "in" in verbs or "into" in verbs:
         place = _place_target(words, colours, bowl)

@@ -67,7 +67,9 @@ class TaskEvaluator:
         return float(self._obj(data)[2] - (TABLE_TOP + CUBE_HALF))
 
     def _pick(self, data: mujoco.MjData) -> TaskStatus:
-        lift = self._lift(data)
+        # Measured from where the cube started: a continued episode may start with it stacked, in the bowl
+        # or in the hand (after a reset it starts on the table, TABLE_TOP + CUBE_HALF exactly).
+        lift = float(self._obj(data)[2] - self.start[2])
         if lift >= LIFT_HEIGHT:
             return TaskStatus(success=True, progress=1.0)
         return TaskStatus(success=False, progress=0.4 * self._reach(data) + 0.6 * _clip01(lift / LIFT_HEIGHT))
@@ -110,3 +112,31 @@ class TaskEvaluator:
         local = mat.reshape(3, 3).T @ (obj - bowl)
         inside = bool(np.all(np.abs(local[:2]) <= BOWL_INNER))
         return inside and local[2] < CUBE_HALF * 2.5
+
+
+class SequenceEvaluator:
+    """Scores the parts of a compound task in order. Part i+1 starts (records its start positions) at the
+    state where part i first succeeded; success is the last part's; progress is (parts done + the current
+    part's progress) / parts. A single part scores exactly like its TaskEvaluator."""
+
+    def __init__(self, world: World, parts: tuple[TaskSpec, ...], data: mujoco.MjData) -> None:
+        self.world = world
+        self.parts = parts or (TaskSpec(family=TaskFamily.NONE),)
+        self.index = 0
+        self.current = TaskEvaluator(world, self.parts[0], data)
+
+    @property
+    def task(self) -> TaskSpec:
+        """The part being scored now."""
+        return self.parts[self.index]
+
+    def __call__(self, data: mujoco.MjData) -> TaskStatus:
+        status = self.current(data)
+        while status.success and self.index + 1 < len(self.parts):
+            self.index += 1
+            self.current = TaskEvaluator(self.world, self.parts[self.index], data)
+            status = self.current(data)
+        n = len(self.parts)
+        if n == 1 or status.progress is None:
+            return status
+        return TaskStatus(success=bool(status.success), progress=(self.index + status.progress) / n)

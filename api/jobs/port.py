@@ -17,6 +17,8 @@ class EpisodeJob(msgspec.Struct, frozen=True, kw_only=True):
     instruction: str
     seed: int
     max_steps: int
+    voter: str = ""  # whose turn this is: queues share workers fairly between voters
+    start_from: str | None = None  # an episode whose final state this one starts from (a continued turn)
 
 
 JobHandler = Callable[[EpisodeJob], None]
@@ -25,7 +27,18 @@ JobHandler = Callable[[EpisodeJob], None]
 @runtime_checkable
 class JobQueue(Protocol):
     def submit(self, job: EpisodeJob) -> None:
-        """Enqueue a job; raises QueueError if it cannot be taken."""
+        """Enqueue a job; raises QueueError if it cannot be taken. Jobs start round-robin between voters
+        (`EpisodeJob.voter`), first come first served within one voter's jobs."""
+        ...
+
+    def position(self, episode_id: str) -> int | None:
+        """How many queued jobs start before this one (0: it is next); None once it runs, or when the
+        queue does not know the job. Raises QueueError when the backend fails."""
+        ...
+
+    def workers(self) -> int:
+        """Live workers taking jobs (threads in-process; worker processes with Redis). Raises QueueError
+        when the backend fails."""
         ...
 
     def close(self) -> None:

@@ -10,14 +10,20 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from api.deploy import dependency_health
 from api.routes.web import Asset, asset_response, make_asset
 from api.service import ArenaService
 from api.views import ModelView, RobotView, SceneView
 
 
-@get("/api/health", sync_to_thread=False)
-def health(service: NamedDependency[ArenaService]) -> dict:
-    return {"status": "ok", "mujoco": mujoco.__version__, "models": len(service.models())}
+@get("/api/health", sync_to_thread=True)
+def health(service: NamedDependency[ArenaService]) -> Response[dict]:
+    """"ok" (200) when the store, the job queue and the live bus answer, else "degraded" (503) saying
+    which failed; `workers`: live episode workers (threads, or `arena worker` processes with Redis)."""
+    ok, checks = dependency_health(service.store, service.queue, service.bus)
+    body = {"status": "ok" if ok else "degraded", "mujoco": mujoco.__version__, "models": len(service.models()),
+            **checks}
+    return Response(body, status_code=200 if ok else 503)
 
 
 @get("/api/robots", sync_to_thread=False)

@@ -1,65 +1,99 @@
-"""Trajectory downloads and live episode streams."""
+"""Trajectory downloads and live episode streams, for the voter who owns the battle.
+
+Before the vote the trajectory is the blinded projection (`api.blind`): a different file from the full
+one served after the vote, so it is never marked immutable (its ETag says which one it is). Streams are
+always blinded and paced on the turn's clock (`api.pacing`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
 
 from anyio import to_thread
 from litestar import Request, Response, WebSocket, get, websocket
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from api.blind import BlindCache
+from api.pacing import anchor_time, paced, waiting
 from api.routes.web import if_none_match
-from api.service import ArenaService
-from api.streaming import EndMessage, encode, replay_messages
-from api.worker import public_error
+from api.service import ArenaService, Caller
+from api.streaming import encode, failed_message, replay_messages
 from replay_format import FILE_EXTENSION, MEDIA_TYPE, decode_replay
 from schemas.errors import NotFoundError
 from schemas.records import EpisodeRecord, EpisodeStatus
 
-POLL_S = 0.25
+POLL_S = 0.2
+WAITING_EVERY_S = 1.0
+_blind = BlindCache()
 
 
 @get("/api/episodes/{episode_id:str}/trajectory", sync_to_thread=True)
-def trajectory(request: Request, service: NamedDependency[ArenaService], episode_id: FromPath[str]) -> Response[bytes]:
-    """The episode's replay file (docs/replay-format.md). A stored trajectory never changes: its ETag is
-    its sha256, it may be cached for good, and a matching If-None-Match gets a 304 without the body."""
-    episode = service.store.get_episode(episode_id)
-    digest = episode.result.trajectory_sha256 if episode.status is EpisodeStatus.DONE and episode.result else None
-    headers = {"Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"'}
-    if digest:
-        headers |= {"ETag": f'"{digest}"', "Cache-Control": "private, max-age=31536000, immutable"}
-        if f'"{digest}"' in if_none_match(request):
-            return Response(b"", status_code=304, headers=headers)
+def trajectory(request: Request, service: NamedDependency[ArenaService], caller: NamedDependency[Caller],
+               episode_id: FromPath[str]) -> Response[bytes]:
+    """The episode's replay file (docs/replay-format.md): blinded before the vote, complete after it.
+    The complete file never changes (ETag = its sha256, cacheable for good); the blinded one revalidates
+    (ETag "blind-<sha256>"), so the same URL gives the complete file once the battle is voted on."""
+    episode, revealed = service.owned_episode(episode_id, caller)
+    if episode.status is not EpisodeStatus.DONE or episode.result is None:
+        raise NotFoundError("trajectory", episode_id)
+    digest = episode.result.trajectory_sha256
+    etag = f'"{digest}"' if revealed else f'"blind-{digest}"'
+    headers = {"Content-Disposition": f'attachment; filename="{episode_id}{FILE_EXTENSION}"', "ETag": etag,
+               "Cache-Control": "private, max-age=31536000, immutable" if revealed else "private, no-cache",
+               "Vary": "Cookie"}
+    if etag in if_none_match(request):
+        return Response(b"", status_code=304, headers=headers)
     data = service.store.get_trajectory(episode_id)
-    return Response(data, media_type=MEDIA_TYPE, headers=headers)
+    return Response(data if revealed else _blind.get(digest, data), media_type=MEDIA_TYPE, headers=headers)
 
 
 @websocket("/api/episodes/{episode_id:str}/stream")
 async def stream(socket: WebSocket, episode_id: FromPath[str], service: NamedDependency[ArenaService]) -> None:
-    """Binary msgpack messages: header, frames per control step, end. Late clients get everything."""
+    """Binary msgpack messages: "waiting" while the turn waits for workers, then header, frames per
+    control step, end, paced on the turn's clock. Late clients get everything up to now at once."""
+    caller = Caller(voter_id=socket.scope["arena_voter"], client=socket.scope["arena_client"])  # type: ignore[typeddict-item]
     await socket.accept()
     try:
-        episode = await to_thread.run_sync(service.store.get_episode, episode_id)
+        episode, _ = await to_thread.run_sync(service.owned_episode, episode_id, caller)
     except NotFoundError as exc:
         await socket.close(code=4404, reason=str(exc))
         return
-    if service.bus.has(episode_id):
-        async for message in service.bus.subscribe(episode_id):
-            await socket.send_bytes(message)
-    else:
-        for message in await _from_store(service, episode):
-            await socket.send_bytes(message)
+    siblings = await _wait_for_start(socket, service, episode)
+    anchor = anchor_time([e.started_at for e in siblings])
+    source = service.bus.subscribe(episode_id) if service.bus.has(episode_id) else _from_store(service, episode)
+    async for message in paced(source, anchor, service.stream_pace):
+        await socket.send_bytes(message)
     await socket.close()
 
 
-async def _from_store(service: ArenaService, episode: EpisodeRecord) -> list[bytes]:
+async def _wait_for_start(socket: WebSocket, service: ArenaService, episode: EpisodeRecord) -> list[EpisodeRecord]:
+    """The turn's episodes once none is still queued; meanwhile "waiting" messages say how many episodes
+    are ahead in the queue (when the queue can tell)."""
+    last_sent, last_ahead = 0.0, -2
+    while True:
+        siblings = await to_thread.run_sync(service.store.list_episodes, episode.turn_id)
+        queued = [e for e in siblings if e.status is EpisodeStatus.QUEUED]
+        if not queued:
+            return siblings
+        position = getattr(service.queue, "position", None)
+        ahead = max((position(e.id) or 0) for e in queued) if callable(position) else None
+        if ahead != last_ahead or time.monotonic() - last_sent > WAITING_EVERY_S:
+            await socket.send_bytes(waiting(ahead))
+            last_sent, last_ahead = time.monotonic(), ahead if ahead is not None else -1
+        await asyncio.sleep(POLL_S)
+
+
+async def _from_store(service: ArenaService, episode: EpisodeRecord) -> AsyncIterator[bytes]:
     """For episodes the bus no longer (or never) held: wait until stored, then rebuild the stream."""
     while episode.status in (EpisodeStatus.QUEUED, EpisodeStatus.RUNNING):
         await asyncio.sleep(POLL_S)
         episode = await to_thread.run_sync(service.store.get_episode, episode.id)
     if episode.status is EpisodeStatus.FAILED:
-        error = public_error(episode.error or "failed", list(service.registry.entries))
-        return [encode(EndMessage(status="failed", error=error))]
+        yield encode(failed_message())
+        return
     data = await to_thread.run_sync(service.store.get_trajectory, episode.id)
-    return replay_messages(episode.id, decode_replay(data))
+    for message in await to_thread.run_sync(lambda: replay_messages(episode.id, decode_replay(data))):
+        yield message

@@ -1,22 +1,42 @@
-"""Ratings and vote data."""
+"""Ratings and the open vote data."""
 
 from __future__ import annotations
 
-from litestar import get
+from typing import Literal
+
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from api.identity import load_secret
+from api.ratings.export import to_jsonl, to_parquet
 from api.service import ArenaService
-from api.views import LeaderboardView, VoteExport
+from api.views import LeaderboardView
+
+VoteFormat = Literal["json", "jsonl", "parquet"]
+_MEDIA = {"json": "application/json", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 
 
 @get("/api/leaderboard", sync_to_thread=True)
-def leaderboard(service: NamedDependency[ArenaService], robot_id: FromQuery[str | None] = None) -> LeaderboardView:
-    """Bradley-Terry ratings with 95% bootstrap CIs: per robot, or global without robot_id."""
-    return service.leaderboard(robot_id)
+def leaderboard(service: NamedDependency[ArenaService], robot_id: FromQuery[str | None] = None,
+                scene_id: FromQuery[str | None] = None) -> LeaderboardView:
+    """Bayesian Bradley-Terry-Davidson ratings with 95% intervals, Rank (UB) and provisional flags: per robot,
+    per scene, both, or global. Served from the background fit (docs/ratings.md); never fitted per request."""
+    return service.leaderboard(robot_id, scene_id)
 
 
 @get("/api/votes", sync_to_thread=True)
-def votes(service: NamedDependency[ArenaService], robot_id: FromQuery[str | None] = None) -> list[VoteExport]:
-    """Every recorded vote with both (revealed) identities, for research."""
-    return service.export_votes(robot_id)
+def votes(request: Request, service: NamedDependency[ArenaService], robot_id: FromQuery[str | None] = None,
+          format: FromQuery[VoteFormat] = "json") -> Response:
+    """Every voted battle in FastChat's battle format (judge = salted voter hash), with exclusion flags:
+    a JSON array, JSON lines (format=jsonl) or Parquet (format=parquet, when pyarrow is installed)."""
+    settings = request.app.state["settings"]
+    rows = service.export_votes(robot_id, load_secret(settings.secret, settings.data_dir))
+    if format == "parquet":
+        body = to_parquet(rows)
+    elif format == "jsonl":
+        body = b"".join(to_jsonl(rows))
+    else:
+        return Response(rows, media_type=_MEDIA["json"])
+    disposition = f'attachment; filename="votes.{format}"'
+    return Response(body, media_type=_MEDIA[format], headers={"Content-Disposition": disposition})

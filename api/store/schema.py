@@ -10,6 +10,17 @@ import sqlite3
 
 from schemas.errors import StoreError
 
+
+def _renumber(table: str, parent: str) -> tuple[str, ...]:
+    """Statements that set `seq` to 0..n-1 within each `parent`, ordered by (seq, rowid)."""
+    return (
+        f"""CREATE TEMP TABLE renumbered AS SELECT rowid AS row,
+            row_number() OVER (PARTITION BY {parent} ORDER BY seq, rowid) - 1 AS seq FROM {table}""",
+        f"UPDATE {table} SET seq = (SELECT r.seq FROM renumbered AS r WHERE r.row = {table}.rowid)",
+        "DROP TABLE renumbered",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE sessions (
@@ -43,6 +54,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             right_policy TEXT NOT NULL, choice TEXT NOT NULL, created_at REAL NOT NULL)""",
         "CREATE INDEX votes_by_time ON votes (created_at)",
         "CREATE INDEX votes_by_robot ON votes (robot_id, created_at)",
+    ),
+    (
+        # Voter identity, vote details and where a turn's initial states came from (all defaulted).
+        "ALTER TABLE votes ADD COLUMN voter_id TEXT",
+        "ALTER TABLE votes ADD COLUMN left_progress REAL",
+        "ALTER TABLE votes ADD COLUMN right_progress REAL",
+        "ALTER TABLE votes ADD COLUMN note TEXT",
+        "ALTER TABLE votes ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",  # JSON list of strings
+        "ALTER TABLE turns ADD COLUMN start TEXT NOT NULL DEFAULT 'reset'",
+        "ALTER TABLE episodes ADD COLUMN voter_id TEXT",
+        "CREATE INDEX episodes_by_voter ON episodes (voter_id, status)",
+        # Turn and battle numbers become unique. Older code could store duplicates under concurrency:
+        # renumber each battle's turns (and each session's battles) 0..n-1 by (seq, insertion order).
+        *_renumber("turns", "battle_id"),
+        *_renumber("battles", "session_id"),
+        "DROP INDEX turns_by_battle",
+        "DROP INDEX battles_by_session",
+        "CREATE UNIQUE INDEX turns_seq ON turns (battle_id, seq)",
+        "CREATE UNIQUE INDEX battles_seq ON battles (session_id, seq)",
     ),
 )
 

@@ -1,8 +1,11 @@
 """`SqliteStore`: the embedded default `Store`, one SQLite file in WAL mode with synchronous=FULL.
 
 Records map to one table each, column for field (enums as their string values); the nested
-`EpisodeResult` is a msgspec-JSON column. Trajectories live in `blobs`, keyed by sha256, so two
-episodes with identical bytes share one row. See `sqlite_conn` for the threading model.
+`EpisodeResult` and `VoteRecord.flags` are msgspec-JSON columns. Turn and battle numbers (`seq`) are
+assigned inside the inserting transaction and guarded by UNIQUE indexes; `create_turn` and
+`record_vote` both run under SQLite's single write lock, which makes "no turn after the vote" atomic.
+Trajectories live in `blobs`, keyed by sha256, so two episodes with identical bytes share one row.
+See `sqlite_conn` for the threading model.
 """
 
 from __future__ import annotations
@@ -49,23 +52,33 @@ _SET_STATE = (
     "finished_at = :finished_at, result = :result, error = :error, trajectory_sha256 = :sha "
     "WHERE id = :id"
 )
+_UNFINISHED = "status IN ('queued', 'running')"
+_JSON_COLUMNS = {EpisodeRecord: ("result",), VoteRecord: ("flags",)}
 _result_json = msgspec.json.Encoder()
-_result_dict = msgspec.json.Decoder(dict[str, Any])
+_json_value = msgspec.json.Decoder(Any)
 
 
 def _row(record: msgspec.Struct) -> dict[str, Any]:
-    """Record -> named SQL parameters (enums become their values, EpisodeResult becomes JSON)."""
+    """Record -> named SQL parameters (enums become their values, nested values become JSON)."""
     row: dict[str, Any] = msgspec.to_builtins(record)
-    if isinstance(record, EpisodeRecord):
-        row["result"] = None if record.result is None else _result_json.encode(record.result).decode()
+    for column in _JSON_COLUMNS.get(type(record), ()):
+        value = getattr(record, column)
+        row[column] = None if value is None else _result_json.encode(value).decode()
     return row
 
 
 def _record(cls: type[R], columns: tuple[str, ...], values: sqlite3.Row | tuple[Any, ...]) -> R:
     data = dict(zip(columns, values, strict=True))
-    if data.get("result") is not None:
-        data["result"] = _result_dict.decode(data["result"])
+    for column in _JSON_COLUMNS.get(cls, ()):
+        if data[column] is not None:
+            data[column] = _json_value.decode(data[column])
     return msgspec.convert(data, cls)
+
+
+def _next_seq(conn: sqlite3.Connection, table: str, parent: str, parent_id: str) -> int:
+    """The next free number under `parent_id` (callers hold the write lock, so it stays free)."""
+    found = conn.execute(f"SELECT COALESCE(MAX(seq) + 1, 0) FROM {table} WHERE {parent} = ?", (parent_id,))
+    return int(found.fetchone()[0])
 
 
 class SqliteStore:
@@ -112,6 +125,15 @@ class SqliteStore:
             rows = conn.execute(f"{_SELECT[cls]} {where}", params).fetchall()
         return [_record(cls, _COLUMNS[cls], row) for row in rows]
 
+    def _count(self, query: str, params: tuple[Any, ...]) -> int:
+        with self._pool.connection() as conn:
+            return int(conn.execute(query, params).fetchone()[0])
+
+    def _insert_battle(self, conn: sqlite3.Connection, battle: BattleRecord) -> BattleRecord:
+        stored = msgspec.structs.replace(battle, seq=_next_seq(conn, "battles", "session_id", battle.session_id))
+        self._insert(conn, stored)
+        return stored
+
     def _set_state(self, episode_id: str, **state: Any) -> None:
         with self._pool.transaction() as conn:
             self._update_episode(conn, episode_id, state)
@@ -127,7 +149,7 @@ class SqliteStore:
     def create_session(self, session: SessionRecord, battle: BattleRecord) -> None:
         with self._pool.transaction() as conn:
             self._insert(conn, session)
-            self._insert(conn, battle)
+            self._insert_battle(conn, battle)
 
     def get_session(self, session_id: str) -> SessionRecord:
         return self._get(SessionRecord, session_id)
@@ -136,9 +158,9 @@ class SqliteStore:
         where = "WHERE voter_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?"
         return self._list(SessionRecord, where, (voter_id, max(limit, 0)))
 
-    def create_battle(self, battle: BattleRecord) -> None:
+    def create_battle(self, battle: BattleRecord) -> BattleRecord:
         with self._pool.transaction() as conn:
-            self._insert(conn, battle)
+            return self._insert_battle(conn, battle)
 
     def get_battle(self, battle_id: str) -> BattleRecord:
         return self._get(BattleRecord, battle_id)
@@ -147,13 +169,18 @@ class SqliteStore:
         return self._list(BattleRecord, "WHERE session_id = ? ORDER BY seq, rowid", (session_id,))
 
     # -- turns and episodes ---------------------------------------------------------------------
-    def create_turn(self, turn: TurnRecord, episodes: list[EpisodeRecord]) -> None:
+    def create_turn(self, turn: TurnRecord, episodes: list[EpisodeRecord]) -> TurnRecord:
         if any(e.turn_id != turn.id or e.battle_id != turn.battle_id for e in episodes):
             raise ValidationError("episodes", "every episode must name this turn and its battle")
         with self._pool.transaction() as conn:
-            self._insert(conn, turn)
+            # record_vote takes the same write lock, so no vote can land between this check and the commit.
+            if conn.execute("SELECT 1 FROM votes WHERE battle_id = ?", (turn.battle_id,)).fetchone():
+                raise AlreadyVotedError(turn.battle_id)
+            stored = msgspec.structs.replace(turn, seq=_next_seq(conn, "turns", "battle_id", turn.battle_id))
+            self._insert(conn, stored)
             for episode in episodes:
                 self._insert(conn, episode)
+        return stored
 
     def get_turn(self, turn_id: str) -> TurnRecord:
         return self._get(TurnRecord, turn_id)
@@ -174,8 +201,10 @@ class SqliteStore:
         return self._list(EpisodeRecord, where, (battle_id,))
 
     def list_unfinished_episodes(self) -> list[EpisodeRecord]:
-        where = "WHERE status IN ('queued', 'running') ORDER BY created_at, id"
-        return self._list(EpisodeRecord, where, ())
+        return self._list(EpisodeRecord, f"WHERE {_UNFINISHED} ORDER BY created_at, id", ())
+
+    def count_unfinished_episodes(self, voter_id: str) -> int:
+        return self._count(f"SELECT count(*) FROM episodes WHERE voter_id = ? AND {_UNFINISHED}", (voter_id,))
 
     def mark_episode_running(self, episode_id: str, started_at: float) -> None:
         self._set_state(episode_id, status=EpisodeStatus.RUNNING.value, started_at=started_at)
@@ -234,6 +263,11 @@ class SqliteStore:
         if robot_id is None:
             return self._list(VoteRecord, "ORDER BY created_at, rowid", ())
         return self._list(VoteRecord, "WHERE robot_id = ? ORDER BY created_at, rowid", (robot_id,))
+
+    def count_votes(self, robot_id: str | None = None) -> int:
+        if robot_id is None:
+            return self._count("SELECT count(*) FROM votes", ())
+        return self._count("SELECT count(*) FROM votes WHERE robot_id = ?", (robot_id,))
 
     def close(self) -> None:
         with driver_errors():

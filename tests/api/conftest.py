@@ -1,8 +1,9 @@
 """Fixtures for the api tests.
 
-`store` is parametrized over every `Store` adapter, so the contract suite runs once per adapter.
-To add one (e.g. MongoStore against a real mongod the run starts itself), add a factory to
-`STORE_FACTORIES`; no test changes.
+`store` is parametrized over every `Store` adapter, so the contract suite runs once per adapter:
+SQLite in the test's tmp_path, and MongoStore on a fresh database of the session's nx-27017 server
+(or of the real MongoDB that `ARENA_TEST_MONGO_URL` names; see tests/support/mongo_server.py).
+To add an adapter, add a factory to `STORE_FACTORIES`; no test changes.
 
 The app fixtures (`client`, `make_client`, `build_app`) and helpers (`new_battle`, `play_turn`,
 `wait_turn`, `read_stream`) serve the HTTP/WebSocket tests; apps keep their data in the test's tmp_path.
@@ -24,13 +25,18 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.config import Settings
 from api.store import SqliteStore, Store
+from tests.support.mongo_server import scratch_store
 
 
 def _sqlite(tmp_path: Path) -> Store:
     return SqliteStore(tmp_path / "arena.db")
 
 
-STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite}
+def _mongo(tmp_path: Path) -> Store:
+    return scratch_store()  # a fresh database, dropped when the fixture closes the store
+
+
+STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite, "mongo": _mongo}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
@@ -66,7 +72,9 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     with ExitStack() as stack:
 
         def make(**overrides: Any) -> TestClient:
-            settings = Settings(**{"data_dir": str(tmp_path), "leaderboard_rounds": 20, **overrides})
+            # Unpaced streams by default (pacing has its own tests), so turns end as fast as they run.
+            settings = Settings(**{"data_dir": str(tmp_path), "leaderboard_rounds": 20, "stream_pace": 0.0,
+                                   **overrides})
             return stack.enter_context(TestClient(_create_app(settings)))
 
         yield make

@@ -25,6 +25,7 @@ from policy_host.registry import Registry
 from replay_format import MEDIA_TYPE, decode_replay
 from schemas.records import BattleRecord, EpisodeRecord, EpisodeStatus, SessionRecord, Side, TurnRecord
 from sim_engine.scene import SCENES, bundle_hash
+from tests.api.voters import sign_in
 
 RED_CUBE = "pick up the red cube"
 NO_METRIC = "wave at the camera"  # no automatic metric: the episode always runs max_steps
@@ -127,18 +128,25 @@ def _download(client: TestClient, url: str) -> tuple[bytes, str]:
     return response.content, response.headers["etag"].strip('"')
 
 
-def _check_trajectories(client: TestClient, turn: dict, bundle_digest: str) -> None:
+def _check_trajectories(client: TestClient, turn: dict, bundle_digest: str, *, revealed: bool) -> None:
+    """Before the vote the blinded file (same states, no actions, no outcome); after it the stored one."""
     for side in ("left", "right"):
         episode = turn["episodes"][side]
         data, etag = _download(client, episode["trajectory_url"])
-        assert hashlib.sha256(data).hexdigest() == etag
-        assert len(data) == episode["trajectory_bytes"]
         replay = decode_replay(data)
         assert replay.header.bundle_hash == bundle_digest
         assert replay.header.metadata["instruction"] == turn["instruction"]
         assert replay.header.metadata["seed"] == turn["seed"]
         assert replay.n_steps == episode["steps"]
-        assert replay.header.metadata["outcome"]["success"] == episode["success"]
+        if revealed:
+            assert hashlib.sha256(data).hexdigest() == etag
+            assert len(data) == episode["trajectory_bytes"]
+            assert replay.header.metadata["outcome"]["success"] == episode["success"]
+        else:
+            assert etag.startswith("blind-")
+            assert episode["trajectory_bytes"] is None
+            assert replay.header.action_space == "hidden"
+            assert "outcome" not in replay.header.metadata
 
 
 def _check_leaderboard(board: dict, reveal: dict) -> None:
@@ -149,7 +157,8 @@ def _check_leaderboard(board: dict, reveal: dict) -> None:
     assert (rows[loser]["votes"], rows[loser]["wins"], rows[loser]["losses"]) == (1, 0, 1)
     ratings = [r["rating"] for r in board["models"]]
     assert ratings == sorted(ratings, reverse=True)
-    assert [r["rank"] for r in board["models"]] == list(range(1, len(ratings) + 1))
+    assert [r["rank"] for r in board["models"]] == [1] * len(ratings)  # Rank (UB): one vote separates nobody
+    assert all(r["provisional"] for r in board["models"])
     assert all(r["ci_low"] <= r["rating"] <= r["ci_high"] for r in board["models"])
     assert rows[winner]["rating"] > rows[loser]["rating"]
 
@@ -172,13 +181,13 @@ def test_full_battle(client: TestClient, wait_turn: Play) -> None:
         episode = turn["episodes"][side]
         assert episode["episode_id"] == posted.json()["episodes"][side]
         assert episode["status"] == "done"
-        assert isinstance(episode["success"], bool)
-        assert 0.0 <= episode["progress"] <= 1.0
+        assert episode["success"] is episode["progress"] is None  # the automatic metric waits for the vote
         assert 1 <= episode["steps"] <= turn["max_steps"]
         assert episode["trajectory_url"] == f"/api/episodes/{episode['episode_id']}/trajectory"
 
     bundle = client.get("/api/scenes/table/bundle", params={"robot_id": "franka"})
-    _check_trajectories(client, turn, msgspec.msgpack.decode(bundle.content)["hash"])
+    bundle_hash = msgspec.msgpack.decode(bundle.content)["hash"]
+    _check_trajectories(client, turn, bundle_hash, revealed=False)
 
     second = client.post(f"/api/battles/{battle_id}/turns", json={"instruction": "push the green cube left",
                                                                   "max_steps": 5})
@@ -205,6 +214,12 @@ def test_full_battle(client: TestClient, wait_turn: Play) -> None:
     after = client.get(f"/api/battles/{battle_id}").json()
     assert after["status"] == "voted"
     assert after["vote"] == reveal
+    for side in ("left", "right"):  # after the vote every turn shows its metric
+        episode = after["turns"][0]["episodes"][side]
+        assert isinstance(episode["success"], bool)
+        assert 0.0 <= episode["progress"] <= 1.0
+        assert episode["trajectory_bytes"] > 0
+    _check_trajectories(client, after["turns"][0], bundle_hash, revealed=True)
 
     _check_leaderboard(client.get("/api/leaderboard").json(), reveal)
     per_robot = client.get("/api/leaderboard", params={"robot_id": "franka"}).json()
@@ -214,10 +229,9 @@ def test_full_battle(client: TestClient, wait_turn: Play) -> None:
 
     exported = client.get("/api/votes").json()
     assert len(exported) == 1
-    assert exported[0]["battle_id"] == battle_id
-    assert exported[0]["choice"] == "left"
-    assert (exported[0]["left_model"], exported[0]["right_model"]) == (reveal["left"]["name"],
-                                                                        reveal["right"]["name"])
+    assert exported[0]["question_id"] == battle_id
+    assert (exported[0]["winner"], exported[0]["turn"], exported[0]["excluded"]) == ("model_a", 2, False)
+    assert (exported[0]["model_a"], exported[0]["model_b"]) == (reveal["left"]["name"], reveal["right"]["name"])
     assert client.get("/api/votes", params={"robot_id": "franka"}).json() == exported
 
     fresh = client.post(f"/api/sessions/{session_id}/battles")
@@ -357,13 +371,14 @@ def test_racing_votes_exactly_one_wins(client: TestClient, new_battle: Callable[
 # ---- restart recovery ----------------------------------------------------------------------------------
 
 
-def _acknowledged_turn(store_url: str) -> tuple[str, list[str]]:
+def _acknowledged_turn(store_url: str, voter_id: str) -> tuple[str, list[str]]:
     """What create_turn leaves behind if the process dies at once: a turn whose episodes never ended
     (one still queued, one that had started)."""
     now = time.time()
     store = open_store(store_url)
     try:
-        session = SessionRecord(id="s-crash", robot_id="franka", scene_id="table", created_at=now)
+        session = SessionRecord(id="s-crash", robot_id="franka", scene_id="table", created_at=now,
+                                voter_id=voter_id)
         battle = BattleRecord(id="b-crash", session_id=session.id, seq=0, robot_id="franka", scene_id="table",
                               left_policy="scripted-expert", right_policy="zero", created_at=now)
         store.create_session(session, battle)
@@ -383,8 +398,9 @@ def _acknowledged_turn(store_url: str) -> tuple[str, list[str]]:
 
 def test_restart_runs_acknowledged_turns(make_client: Callable[..., TestClient], tmp_path: Path,
                                          wait_turn: Play) -> None:
-    turn_id, episode_ids = _acknowledged_turn(Settings(data_dir=str(tmp_path)).store)
+    turn_id, episode_ids = _acknowledged_turn(Settings(data_dir=str(tmp_path)).store, "v-crash")
     client = make_client()
+    sign_in(client, tmp_path, "v-crash")
     turn = wait_turn(client, turn_id)
     assert turn["status"] == "done", turn
     assert [turn["episodes"][side]["episode_id"] for side in ("left", "right")] == episode_ids
@@ -403,6 +419,8 @@ def test_votes_survive_a_restart(make_client: Callable[..., TestClient], tmp_pat
         battle_id = new_battle(first)
         play_turn(first, battle_id, max_steps=3)
         reveal = first.post(f"/api/battles/{battle_id}/vote", json={"choice": "both_bad"}).json()
+        cookies = dict(first.cookies)
     second = make_client()  # same data dir, after the first app shut down
+    second.cookies.update(cookies)  # the same voter comes back
     assert second.get(f"/api/battles/{battle_id}").json()["vote"] == reveal
     assert second.get("/api/leaderboard").json()["total_votes"] == 1

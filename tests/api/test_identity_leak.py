@@ -1,23 +1,29 @@
-"""A policy's identity must never reach the voter before the vote.
+"""Blind means blind: before the vote, nothing a voter receives tells the two policies apart.
 
 A `Wiretap` keeps every byte a voter's client receives while it plays battles: status lines, headers
 and bodies of every battle endpoint (error responses included), every WebSocket message and close
-reason, and the trajectory files, raw and decoded. None of it may name a registry policy, in any
-letter case. After the vote the names must appear (the positive control that shows the scan works).
+reason, the trajectory files (raw and decoded), the history and the page shell. None of it may contain,
+in any letter case, a registry name, an organisation, an action-space name, a policy kind, the name of
+an exception a policy raised, or the marker strings a remote server planted in its metadata, replies and
+errors (tests/api/marker_server.py). Battles run between every pair of policy kinds, and with failing
+sides (a local constructor error, a remote server with unusable metadata, a remote traceback). After
+the vote the names, the action space and the failure details must appear: the positive control.
 
 Catalogue listings (/api/models, /api/scenes...) are the same for every voter and are not scanned:
-/api/models names every policy by design, and a scene description says cubes are "placed at random".
+/api/models names every policy by design.
 """
 
 from __future__ import annotations
 
+import itertools
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
+import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
@@ -25,6 +31,9 @@ from api.streaming import FramesMessage, decode
 from policy_host.registry import DEFAULT_PATH
 from replay_format import decode_replay
 from replay_format.container import unpack_index
+from schemas.errors import PolicyError
+from schemas.policy import ActionSpace
+from tests.api.marker_server import MARKERS, ORG, MarkerServer
 
 RED_CUBE = "pick up the red cube"
 NO_METRIC = "wave at the camera"
@@ -123,18 +132,17 @@ class Wiretap:
         return found
 
 
-def _play_until_vote(tap: Wiretap, session: int) -> str:
+def _play_until_vote(tap: Wiretap, steps: int = 15) -> str:
     """Everything a voter may do in one battle before voting, right and wrong; returns the battle id."""
-    created = tap.json("POST", "/api/sessions", json={"robot_id": "franka", "scene_id": "table",
-                                                      "voter_id": f"voter-{session}"})
+    created = tap.json("POST", "/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
     battle_id, session_id = created["battle"]["battle_id"], created["session_id"]
     tap.request("POST", f"/api/battles/{battle_id}/vote", json={"choice": "left"})  # too early: no turn
     for bad in ({"instruction": " "}, {"instruction": "x" * 301}, {"instruction": RED_CUBE, "max_steps": 0},
                 {"instruction": RED_CUBE, "policy": "?"}):
         tap.request("POST", f"/api/battles/{battle_id}/turns", json=bad)
-    for instruction, max_steps in ((NO_METRIC, 100), (RED_CUBE, 50)):
+    for instruction, start in ((NO_METRIC, "reset"), (RED_CUBE, "continue")):
         turn = tap.json("POST", f"/api/battles/{battle_id}/turns",
-                        json={"instruction": instruction, "max_steps": max_steps})
+                        json={"instruction": instruction, "max_steps": steps, "start": start})
         tap.request("POST", f"/api/battles/{battle_id}/vote", json={"choice": "tie"})  # still running
         for episode_id in turn["episodes"].values():
             tap.trajectory(f"/api/episodes/{episode_id}/trajectory")  # most likely not finished: 404
@@ -145,7 +153,7 @@ def _play_until_vote(tap: Wiretap, session: int) -> str:
     tap.request("POST", f"/api/battles/{battle_id}/vote", json={"choice": "neither"})
     tap.request("GET", f"/api/battles/{battle_id}")
     tap.request("GET", f"/api/sessions/{session_id}")
-    tap.request("GET", f"/api/voters/voter-{session}/battles")  # the history page
+    tap.request("GET", "/api/me/battles")  # the history page
     tap.request("GET", f"/battles/{battle_id}/turns/1")  # the page shell at the battle's stable URL
     tap.request("GET", "/api/scenes/table/bundle", params={"robot_id": "franka"})
     return battle_id
@@ -159,88 +167,125 @@ def _poll(tap: Wiretap, turn_id: str) -> dict:
     raise AssertionError(f"turn {turn_id} did not end")
 
 
-def test_no_policy_name_reaches_the_voter_before_the_vote(client: TestClient) -> None:
-    names = _registry_names()
+# ---- what must not leak -------------------------------------------------------------------------------
+
+ENTRY = """
+[[model]]
+name = "{name}"
+kind = "{kind}"
+organisation = "{org}"
+licence = "MIT"
+latency_s = 0.0
+params = {params}
+"""
+# One policy of each kind, each with a distinctive name and organisation.
+KINDS: dict[str, dict[str, str]] = {
+    "scripted": {"name": "leak-scripted-expert", "kind": "scripted", "org": "Scriptorium Labs", "params": "{}"},
+    "learned": {"name": "leak-learned-vla", "kind": "learned", "org": "Gradient Foundry",
+                "params": '{ checkpoint = "vla-mnv2-minilm-lite", action_horizon = 2 }'},
+    "random": {"name": "leak-random-walker", "kind": "random", "org": "Dice Collective", "params": "{}"},
+    "zero": {"name": "leak-zero-baseline", "kind": "zero", "org": "Stillness Institute", "params": "{}"},
+    "remote": {"name": "leak-remote-server", "kind": "remote-openpi", "org": ORG,
+               "params": '{ url = "{url}", timeout_s = 10 }'},
+}
+EXCEPTIONS = sorted({c.__name__ for c in (PolicyError, *PolicyError.__subclasses__())} | {
+    "TypeError", "ValueError", "KeyError", "RuntimeError", "AttributeError", "IndexError", "Traceback"})
+SPACES = sorted({s.value for s in ActionSpace} | {"cartesian_velocity", "cartesian_position", "ee_delta",
+                                                  "joint_velocity", "joint_position"})
+KIND_WORDS = ["scripted", "learned", "openpi", "roboarena"]
+
+
+def _terms() -> list[str]:
+    names = [k["name"] for k in KINDS.values()] + _registry_names()
+    orgs = [k["org"] for k in KINDS.values()]
+    return sorted({*names, *orgs, *SPACES, *KIND_WORDS, *EXCEPTIONS, *MARKERS})
+
+
+def _registry(tmp_path: Path, kinds: tuple[str, ...], url: str, extra: str = "") -> str:
+    path = tmp_path / "models.toml"
+    body = "".join(ENTRY.format(**{**KINDS[k], "params": KINDS[k]["params"].replace("{url}", url)}) for k in kinds)
+    path.write_text(body + extra)
+    return str(path)
+
+
+@pytest.fixture
+def marker_server() -> Iterator[MarkerServer]:
+    server = MarkerServer("good")
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("pair", list(itertools.combinations(KINDS, 2)), ids="-vs-".join)
+def test_nothing_identifying_reaches_the_voter_before_the_vote(
+        make_client: Callable[..., TestClient], tmp_path: Path, marker_server: MarkerServer,
+        pair: tuple[str, str]) -> None:
+    client = make_client(models=_registry(tmp_path, pair, marker_server.url))
     tap = Wiretap(client)
-    battles = [_play_until_vote(tap, session) for session in range(4)]
-    assert tap.leaks(names) == []
+    battle_id = _play_until_vote(tap)
+    assert tap.leaks(_terms()) == []
     statuses = "\n".join(where for where, _ in tap.text)
     assert "/vote -> 409" in statuses  # the too-early and still-running refusals were scanned
     assert "/trajectory -> 200" in statuses
+    assert "stream" in statuses
 
-    for battle_id in battles:  # positive control: once voted, the same scan finds the names
-        after = Wiretap(client)
-        reveal = after.json("POST", f"/api/battles/{battle_id}/vote", json={"choice": "tie"})
-        pair = {reveal["left"]["name"], reveal["right"]["name"]}
-        assert {name for _, name in after.leaks(names)} >= pair
-        after.request("GET", f"/api/battles/{battle_id}")
-        assert {name for where, name in after.leaks(names) if where.startswith("GET")} >= pair
-        history = Wiretap(client)
-        history.request("GET", f"/api/voters/voter-{battles.index(battle_id)}/battles")
-        assert {name for _, name in history.leaks(names)} >= pair
+    after = Wiretap(client)  # positive control: once voted, the same scan finds what was hidden
+    reveal = after.json("POST", f"/api/battles/{battle_id}/vote", json={"choice": "tie"})
+    shown = {reveal["left"]["name"], reveal["right"]["name"], reveal["left"]["organisation"]}
+    assert shown == {KINDS[pair[0]]["name"], KINDS[pair[1]]["name"], reveal["left"]["organisation"]}
+    battle = after.json("GET", f"/api/battles/{battle_id}")
+    for episode in battle["turns"][-1]["episodes"].values():
+        after.trajectory(episode["trajectory_url"])
+    found = {term for _, term in after.leaks(_terms())}
+    assert found >= {KINDS[k]["name"] for k in pair} | {KINDS[k]["org"] for k in pair}
+    assert found & set(SPACES), found  # the complete files name their action spaces
 
 
-# A registry whose first policy cannot be built: its constructor raises a TypeError that quotes the
-# unknown parameter, which is named like the policy, so the raw error text carries the name.
-FAILING_MODELS = """
+FAILING_LOCAL = """
 [[model]]
-name = "{name}"
+name = "leak-broken-policy"
 kind = "scripted"
-organisation = "test"
+organisation = "Breakage Works"
 licence = "MIT"
 latency_s = 0.0
-params = {{ {param} = 1 }}
-
-[[model]]
-name = "steady"
-kind = "zero"
-organisation = "test"
-licence = "MIT"
-latency_s = 0.0
+params = { leak_broken_policy = 1 }
 """
 
 
-def _failed_turn(make_client: Callable[..., TestClient], tmp_path: Path, name: str,
-                 param: str) -> tuple[TestClient, Wiretap, dict, str]:
-    models = tmp_path / "models.toml"
-    models.write_text(FAILING_MODELS.format(name=name, param=param))
-    client = make_client(models=str(models))
-    tap = Wiretap(client)
-    created = tap.json("POST", "/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
-    battle_id = created["battle"]["battle_id"]
-    turn = tap.json("POST", f"/api/battles/{battle_id}/turns", json={"instruction": RED_CUBE, "max_steps": 5})
-    for episode_id in turn["episodes"].values():
-        tap.stream(episode_id)
-    view = _poll(tap, turn["turn_id"])
-    assert view["status"] == "failed", view
-    failed = next(e for e in view["episodes"].values() if e["status"] == "failed")
-    stored = client.app.state.service.store.get_episode(failed["episode_id"]).error
-    assert param in stored, stored  # the raw error does carry the name: redaction had work to do
-    vote = tap.json("POST", f"/api/battles/{battle_id}/vote", json={"choice": "left"})
-    assert vote["status_code"] == 409, vote
-    return client, tap, failed, battle_id
-
-
-def _check_failure_redacted(client: TestClient, tap: Wiretap, failed: dict, names: list[str]) -> None:
-    assert failed["error"]
-    assert "TypeError" in failed["error"]
-    streamed = [decode(m) for m in tap.stream(failed["episode_id"])]
-    assert [type(m).__name__ for m in streamed] == ["EndMessage"]
-    assert streamed[0].status == "failed"
-    client.app.state.service.bus = type(client.app.state.service.bus)()  # now rebuilt from the store
-    rebuilt = [decode(m) for m in tap.stream(failed["episode_id"])]
-    assert rebuilt == streamed
-    assert tap.leaks(names) == []
-
-
-def test_failed_episode_errors_are_redacted(make_client: Callable[..., TestClient], tmp_path: Path) -> None:
-    client, tap, failed, _ = _failed_turn(make_client, tmp_path, "leaky_policy", "leaky_policy")
-    _check_failure_redacted(client, tap, failed, ["leaky_policy", "steady"])
-    assert failed["error"] == "TypeError: the policy raised an error"  # a foreign error shows only its type
-
-
-def test_failed_episode_errors_are_redacted_in_any_case(make_client: Callable[..., TestClient],
-                                                        tmp_path: Path) -> None:
-    # TypeError: ScriptedExpert.__init__() got an unexpected keyword argument 'bogus'
-    client, tap, failed, _ = _failed_turn(make_client, tmp_path, "scriptedexpert", "bogus")
-    _check_failure_redacted(client, tap, failed, ["scriptedexpert", "steady"])
+@pytest.mark.parametrize(("mode", "other"), [("bad-metadata", "zero"), ("traceback", "scripted"),
+                                             ("traceback-once", "learned"), ("local", "random")])
+def test_a_failed_side_says_only_that_it_failed(make_client: Callable[..., TestClient], tmp_path: Path,
+                                                mode: str, other: str) -> None:
+    server = MarkerServer("good" if mode == "local" else mode)
+    try:
+        kinds = (other,) if mode == "local" else (other, "remote")
+        client = make_client(models=_registry(tmp_path, kinds, server.url, FAILING_LOCAL if mode == "local" else ""))
+        tap = Wiretap(client)
+        created = tap.json("POST", "/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
+        battle_id = created["battle"]["battle_id"]
+        turn = tap.json("POST", f"/api/battles/{battle_id}/turns", json={"instruction": RED_CUBE, "max_steps": 6})
+        for episode_id in turn["episodes"].values():
+            tap.stream(episode_id)
+        view = _poll(tap, turn["turn_id"])
+        assert view["status"] == "failed", view
+        failed_side, failed = next((s, e) for s, e in view["episodes"].items() if e["status"] == "failed")
+        assert failed["error"] == (f"the policy on the {failed_side} could not produce an action; "
+                                   "try another instruction or start a new battle")
+        stored = client.app.state.service.store.get_episode(failed["episode_id"]).error
+        secret = "leak_broken_policy" if mode == "local" else "AcmeRobotics"
+        assert secret in stored  # operators keep every detail
+        client.app.state.service.bus = type(client.app.state.service.bus)()  # rebuilt from the store too
+        tap.stream(failed["episode_id"])
+        tap.json("POST", f"/api/battles/{battle_id}/vote", json={"choice": "left"})  # refused: nothing done
+        tap.request("GET", f"/api/battles/{battle_id}")
+        tap.request("GET", "/api/me/battles")
+        assert tap.leaks(_terms()) == []
+        if mode == "traceback-once":  # the next turn works; after the vote the failure is explained
+            assert _poll(tap, tap.json("POST", f"/api/battles/{battle_id}/turns",
+                                       json={"instruction": RED_CUBE, "max_steps": 4})["turn_id"])["status"] == "done"
+            assert tap.leaks(_terms()) == []
+            client.post(f"/api/battles/{battle_id}/vote", json={"choice": "right"})
+            revealed = client.get(f"/api/turns/{turn['turn_id']}").json()["episodes"][failed_side]["error"]
+            assert "AcmeRobotics" in revealed
+            assert "RemotePolicyError" in revealed
+    finally:
+        server.close()

@@ -31,7 +31,7 @@ def test_battle_between_the_learned_policies(make_client: Callable[..., TestClie
     turn = play_turn(client, battle, max_steps=8)
     assert turn["status"] == "done", turn
     for side in ("left", "right"):
-        assert turn["episodes"][side]["steps"] == 8 or turn["episodes"][side]["success"]
+        assert 1 <= turn["episodes"][side]["steps"] <= 8
     reveal = client.post(f"/api/battles/{battle}/vote", json={"choice": "left"}).json()
     pair = {reveal["left"]["name"], reveal["right"]["name"]}
     assert len(pair) == 2

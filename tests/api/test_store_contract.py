@@ -1,134 +1,25 @@
 """Contract suite for the `Store` port: every test runs against every adapter (`store` fixture).
 
-The last section holds SQLite-only checks (on-disk layout, pragmas, `open_store`).
+Part 1: records, lookups, episode lifecycle, votes, lifecycle and property-based round trips. Part 2
+(test_store_contract_rules.py): store-assigned numbers under concurrency, no turn after a vote, counts
+and the newer fields. SQLite-only checks are in test_store_sqlite.py, MongoStore-only ones in
+test_store_mongo.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import sqlite3
-import threading
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.store import SqliteStore, Store, open_store
-from api.store.schema import SCHEMA_VERSION
+from api.store import Store
 from schemas.errors import AlreadyVotedError, ConflictError, NotFoundError, StoreError, ValidationError
-from schemas.records import (
-    BattleRecord,
-    EpisodeRecord,
-    EpisodeResult,
-    EpisodeStatus,
-    SessionRecord,
-    Side,
-    TurnRecord,
-    VoteChoice,
-    VoteRecord,
-)
-
-# -- record builders ----------------------------------------------------------------------------
-
-
-def session(sid: str = "s1", *, voter: str | None = None, at: float = 100.0) -> SessionRecord:
-    return SessionRecord(id=sid, robot_id="panda", scene_id="kitchen", created_at=at, voter_id=voter)
-
-
-def battle(bid: str = "b1", *, sid: str = "s1", seq: int = 0) -> BattleRecord:
-    return BattleRecord(
-        id=bid,
-        session_id=sid,
-        seq=seq,
-        robot_id="panda",
-        scene_id="kitchen",
-        left_policy="pi0",
-        right_policy="octo",
-        created_at=100.5 + seq,
-    )
-
-
-def turn(tid: str = "t1", *, bid: str = "b1", seq: int = 0) -> TurnRecord:
-    return TurnRecord(
-        id=tid,
-        battle_id=bid,
-        seq=seq,
-        instruction="put the red block in the bowl",
-        seed=2**40 + seq,
-        max_steps=300,
-        created_at=101.25,
-    )
-
-
-def episode(eid: str, side: Side, *, tid: str = "t1", bid: str = "b1") -> EpisodeRecord:
-    policy = "pi0" if side is Side.LEFT else "octo"
-    return EpisodeRecord(id=eid, turn_id=tid, battle_id=bid, side=side, policy=policy, created_at=101.5)
-
-
-def result_for(data: bytes, *, success: bool | None = True, progress: float | None = 0.75) -> EpisodeResult:
-    return EpisodeResult(
-        success=success,
-        progress=progress,
-        steps=120,
-        n_frames=121,
-        terminated="success",
-        wall_time_s=3.0625,
-        trajectory_sha256=hashlib.sha256(data).hexdigest(),
-        trajectory_bytes=len(data),
-    )
-
-
-def vote(
-    vid: str,
-    *,
-    bid: str = "b1",
-    robot: str = "panda",
-    at: float = 200.0,
-    choice: VoteChoice = VoteChoice.LEFT,
-) -> VoteRecord:
-    return VoteRecord(
-        id=vid,
-        battle_id=bid,
-        session_id="s1",
-        robot_id=robot,
-        scene_id="kitchen",
-        left_policy="pi0",
-        right_policy="octo",
-        choice=choice,
-        created_at=at,
-    )
-
-
-def seed_turn(store: Store) -> None:
-    """A session, its battle, and one turn with a left and a right episode."""
-    store.create_session(session(), battle())
-    store.create_turn(turn(), [episode("e-l", Side.LEFT), episode("e-r", Side.RIGHT)])
-
-
-def run_threads(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run work(i) on n threads released together; return each result or the exception raised."""
-    barrier = threading.Barrier(n)
-    outcomes: list[Any] = [None] * n
-
-    def body(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = work(i)
-        except Exception as exc:  # collected for the test to inspect
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
+from schemas.records import EpisodeStatus, Side, VoteChoice
+from tests.api.store_records import battle, episode, result_for, run_threads, seed_turn, session, turn, vote
 
 # -- sessions and battles -----------------------------------------------------------------------
 
@@ -173,12 +64,14 @@ def test_get_unknown_id_raises_not_found(store: Store, method: str, kind: str) -
     assert (info.value.kind, info.value.ident) == (kind, "nope")
 
 
-def test_list_battles_by_seq(store: Store) -> None:
-    store.create_session(session(), battle("b0", seq=0))
-    store.create_battle(battle("b2", seq=2))
-    store.create_battle(battle("b1", seq=1))
+def test_battles_are_numbered_by_the_store_in_creation_order(store: Store) -> None:
+    store.create_session(session(), battle("b0", seq=7))  # a passed seq is ignored
+    assert store.create_battle(battle("b2", seq=2)) == msgspec.structs.replace(battle("b2", seq=2), seq=1)
+    assert store.create_battle(battle("b1", seq=1)).seq == 2
     store.create_battle(battle("other", sid="s-other", seq=1))
-    assert [b.id for b in store.list_battles("s1")] == ["b0", "b1", "b2"]
+    assert [(b.id, b.seq) for b in store.list_battles("s1")] == [("b0", 0), ("b2", 1), ("b1", 2)]
+    assert store.get_battle("b2").seq == 1
+    assert store.get_battle("other").seq == 0
     assert store.list_battles("unknown") == []
 
 
@@ -231,10 +124,13 @@ def test_create_turn_rejects_episodes_of_another_turn(store: Store) -> None:
         store.get_turn("t1")
 
 
-def test_list_turns_by_seq(store: Store) -> None:
-    for tid, seq in [("t2", 2), ("t0", 0), ("t1", 1)]:
-        store.create_turn(turn(tid, seq=seq), [])
-    assert [t.id for t in store.list_turns("b1")] == ["t0", "t1", "t2"]
+def test_turns_are_numbered_by_the_store_in_creation_order(store: Store) -> None:
+    created = [store.create_turn(turn(tid, seq=seq), []) for tid, seq in [("t2", 2), ("t0", 0), ("t1", 1)]]
+    assert [(t.id, t.seq) for t in created] == [("t2", 0), ("t0", 1), ("t1", 2)]
+    assert created[0] == msgspec.structs.replace(turn("t2", seq=2), seq=0)  # all else as passed
+    assert store.list_turns("b1") == created
+    assert store.get_turn("t1") == created[2]
+    assert store.create_turn(turn("x", bid="b-other", seq=5), []).seq == 0
     assert store.list_turns("unknown") == []
 
 
@@ -246,10 +142,10 @@ def test_list_episodes_left_then_right(store: Store) -> None:
 
 def test_list_battle_episodes_by_turn_then_side(store: Store) -> None:
     store.create_turn(
-        turn("t1", seq=1), [episode("1r", Side.RIGHT, tid="t1"), episode("1l", Side.LEFT, tid="t1")]
+        turn("t0", seq=1), [episode("0r", Side.RIGHT, tid="t0"), episode("0l", Side.LEFT, tid="t0")]
     )
     store.create_turn(
-        turn("t0", seq=0), [episode("0r", Side.RIGHT, tid="t0"), episode("0l", Side.LEFT, tid="t0")]
+        turn("t1", seq=0), [episode("1r", Side.RIGHT, tid="t1"), episode("1l", Side.LEFT, tid="t1")]
     )
     store.create_turn(turn("tx", bid="b-other"), [episode("x", Side.LEFT, tid="tx", bid="b-other")])
     assert [e.id for e in store.list_battle_episodes("b1")] == ["0l", "0r", "1l", "1r"]
@@ -450,92 +346,3 @@ def test_arbitrary_values_round_trip(
     v = msgspec.structs.replace(vote(key, bid=key, at=at), robot_id=robot)
     store.record_vote(v)
     assert store.get_vote(key) == v
-
-
-# -- SQLite adapter specifics -------------------------------------------------------------------
-
-
-def test_sqlite_file_settings_and_blob_dedup(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "arena.db"
-    with SqliteStore(path) as store:
-        seed_turn(store)
-        data = b"same bytes" * 100
-        store.finish_episode("e-l", result_for(data), data, finished_at=1.0)
-        store.finish_episode("e-r", result_for(data), data, finished_at=1.0)
-    raw = sqlite3.connect(path)
-    try:
-        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert raw.execute("SELECT count(*), sum(size) FROM blobs").fetchone() == (1, len(data))
-        assert raw.execute("SELECT status, side FROM episodes ORDER BY side").fetchall() == [
-            ("done", "left"),
-            ("done", "right"),
-        ]
-    finally:
-        raw.close()
-
-
-def test_sqlite_connections_use_synchronous_full(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "arena.db")
-    with store._pool.connection() as conn:
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    store.close()
-
-
-def test_sqlite_reopen_keeps_data(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "arena.db") as first:
-        first.record_vote(vote("v1"))
-    with SqliteStore(tmp_path / "arena.db") as second:
-        assert second.get_vote("b1") == vote("v1")
-
-
-def test_sqlite_votes_race_across_store_instances(tmp_path: Path) -> None:
-    """Two stores on one file share no mutex (like two processes): the UNIQUE index still decides."""
-    first, second = SqliteStore(tmp_path / "arena.db"), SqliteStore(tmp_path / "arena.db")
-    try:
-        outcomes = run_threads(12, lambda i: (first, second)[i % 2].record_vote(vote(f"v{i}")))
-        assert sum(o is None for o in outcomes) == 1
-        assert all(isinstance(o, AlreadyVotedError) for o in outcomes if o is not None)
-        assert first.list_votes() == second.list_votes()
-    finally:
-        first.close()
-        second.close()
-
-
-def test_sqlite_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "arena.db"
-    SqliteStore(path).close()
-    raw = sqlite3.connect(path)
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    raw.close()
-    with pytest.raises(StoreError, match="newer"):
-        SqliteStore(path)
-
-
-def test_sqlite_driver_errors_become_store_error(tmp_path: Path) -> None:
-    path = tmp_path / "garbage.db"
-    path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError):
-        SqliteStore(path)
-
-
-@pytest.mark.parametrize("prefix", ["sqlite:///", "SQLITE:///"])
-def test_open_store_sqlite_url(tmp_path: Path, prefix: str) -> None:
-    store = open_store(f"{prefix}{tmp_path}/via-url.db")  # tmp_path is absolute: four slashes in all
-    try:
-        assert isinstance(store, SqliteStore)
-        assert store.path == tmp_path / "via-url.db"
-    finally:
-        store.close()
-
-
-@pytest.mark.parametrize("url", ["mongodb://user:secret@host/arena", "postgres://x", "arena.db", "sqlite://"])
-def test_open_store_rejects_unknown_urls(url: str) -> None:
-    with pytest.raises(ValueError, match="sqlite") as info:
-        open_store(url)
-    assert "secret" not in str(info.value)
-
-
-def test_open_store_error_mentions_mongodb() -> None:
-    with pytest.raises(ValueError, match="mongodb://"):
-        open_store("redis://localhost")

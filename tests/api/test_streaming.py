@@ -1,7 +1,8 @@
 """The live episode stream (/api/episodes/{id}/stream): header, frames per control step, end.
 
-What a client assembles from the stream must be the stored trajectory, bit for bit, and every client
-(live, late, or served from the store once the live bus has dropped the episode) gets the same messages.
+What a client assembles from the stream must be the stored trajectory's states, bit for bit, and every
+client (live, late, or served from the store once the live bus has dropped the episode) gets the same
+messages. Streams are the blinded view: no actions, no action space, no metric (api.blind).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
+from api.blind import blind_header
 from api.live.memory import MemoryLiveBus
-from api.streaming import EndMessage, FramesMessage, HeaderMessage, StreamMessage, decode
+from api.streaming import EndMessage, FramesMessage, HeaderMessage, StreamMessage, WaitingMessage, decode
 from replay_format import Replay, decode_replay
 
 RED_CUBE = "pick up the red cube"
@@ -52,9 +54,13 @@ def _start_turn(client: TestClient, new_battle: Callable[..., str], instruction:
 
 
 def _trajectory(client: TestClient, episode_id: str) -> Replay:
-    response = client.get(f"/api/episodes/{episode_id}/trajectory")
-    assert response.status_code == 200, response.text
-    return decode_replay(response.content)
+    """The complete stored file (what the voter gets only after the vote)."""
+    return decode_replay(client.app.state.service.store.get_trajectory(episode_id))
+
+
+def _messages(raw: list[bytes]) -> list[StreamMessage]:
+    """The episode's own messages, without the server's "waiting" notes that may precede them."""
+    return [m for m in map(decode, raw) if not isinstance(m, WaitingMessage)]
 
 
 def _bits(a: np.ndarray) -> np.ndarray:
@@ -68,7 +74,7 @@ def _check_order(messages: list[StreamMessage]) -> tuple[HeaderMessage, list[Fra
     assert isinstance(end, EndMessage)
     assert all(isinstance(f, FramesMessage) for f in frames), [type(f).__name__ for f in frames]
     first = frames[0]
-    assert (first.step, first.start_frame, first.n, first.action, first.progress) == (-1, 0, 1, None, None)
+    assert (first.step, first.start_frame, first.n) == (-1, 0, 1)
     assert [f.step for f in frames] == list(range(-1, len(frames) - 1))
     for before, after in zip(frames, frames[1:], strict=False):
         assert after.start_frame == before.start_frame + before.n
@@ -82,24 +88,17 @@ def _check_order(messages: list[StreamMessage]) -> tuple[HeaderMessage, list[Fra
 def _check_against_replay(messages: list[StreamMessage], replay: Replay) -> None:
     header, frames, end = _check_order(messages)
     h = replay.header
-    live_metadata = {k: v for k, v in h.metadata.items() if k != "outcome"}
-    assert header.header == msgspec.structs.replace(h, step_frames=[], metadata=live_metadata)
+    assert header.header == blind_header(msgspec.structs.replace(h, step_frames=[]))
+    assert header.header.action_space == "hidden"
+    assert "outcome" not in header.header.metadata
     widths = {"time": 1, "qpos": h.nq, "qvel": h.nv, "ctrl": h.nu}
     for name, width in widths.items():
         streamed = np.concatenate([np.frombuffer(getattr(f, name), dtype="<f8") for f in frames])
         stored = replay.frames[name].reshape(-1, width)
         assert np.array_equal(_bits(streamed.reshape(-1, width)), _bits(stored)), name
-    steps = frames[1:]
-    assert len(steps) == replay.n_steps
-    for f, action, progress in zip(steps, replay.steps["action"], replay.steps["progress"], strict=True):
-        if f.action is None:
-            assert np.isnan(action).all(), (f.step, action)
-        else:
-            assert np.array_equal(_bits(np.array(f.action)), _bits(action)), f.step
-        assert (f.progress is None and np.isnan(progress)) or f.progress == progress, (f.step, progress)
+    assert len(frames) - 1 == replay.n_steps
     outcome = h.metadata["outcome"]
-    assert (end.success, end.progress, end.steps, end.n_frames, end.terminated) == (
-        outcome["success"], outcome["progress"], outcome["steps"], outcome["n_frames"], outcome["terminated"])
+    assert (end.steps, end.n_frames, end.error) == (outcome["steps"], outcome["n_frames"], None)
 
 
 def test_live_stream_is_the_trajectory(client: TestClient, new_battle: Callable[..., str],
@@ -108,29 +107,32 @@ def test_live_stream_is_the_trajectory(client: TestClient, new_battle: Callable[
     streams = {side: read_stream(client, episode_id) for side, episode_id in turn["episodes"].items()}
     view = wait_turn(client, turn["turn_id"])
     for side, episode_id in turn["episodes"].items():
-        messages = [decode(m) for m in streams[side]]
+        messages = _messages(streams[side])
+        assert isinstance(messages[0], HeaderMessage)
         assert messages[0].episode_id == episode_id
         _check_against_replay(messages, _trajectory(client, episode_id))
-        end, episode = messages[-1], view["episodes"][side]
-        assert (end.success, end.progress, end.steps) == (episode["success"], episode["progress"],
-                                                          episode["steps"])
-        assert end.terminated == ("success" if end.success else "max_steps")
+        end = messages[-1]
+        assert isinstance(end, EndMessage)
+        assert end.steps == view["episodes"][side]["steps"]
 
 
-def test_steps_without_action_or_metric(make_client: Callable[..., TestClient], tmp_path: Path,
-                                        new_battle: Callable[..., str], read_stream: Reader) -> None:
+def test_streams_never_carry_what_the_file_keeps_for_after_the_vote(
+        make_client: Callable[..., TestClient], tmp_path: Path, new_battle: Callable[..., str],
+        read_stream: Reader) -> None:
     models = tmp_path / "models.toml"
     models.write_text(SLOW_MODELS)
     client = make_client(models=str(models))
-    turn = _start_turn(client, new_battle, NO_METRIC, max_steps=12)
+    turn = _start_turn(client, new_battle, RED_CUBE, max_steps=12)
     for episode_id in turn["episodes"].values():
-        messages = [decode(m) for m in read_stream(client, episode_id)]
-        _check_against_replay(messages, _trajectory(client, episode_id))
-        steps = messages[2:-1]
-        assert steps[0].action is None  # latency: nothing applied during the first control step
-        assert steps[-1].action is not None
-        assert all(f.progress is None for f in steps)
-        assert (messages[-1].success, messages[-1].terminated, messages[-1].steps) == (None, "max_steps", 12)
+        raw = read_stream(client, episode_id)
+        replay = _trajectory(client, episode_id)
+        _check_against_replay(_messages(raw), replay)
+        assert np.isnan(replay.steps["action"][0]).all()  # the file keeps actions (latency: none at first)
+        assert not np.isnan(replay.steps["progress"]).all()  # ... and the metric
+        for m in raw:  # the header names fields "action_space"/"action_dim", but their values are hidden
+            assert b"ee_delta" not in m
+            assert b"progress" not in m
+            assert b"success" not in m
 
 
 def test_late_client_gets_the_same_bytes(client: TestClient, new_battle: Callable[..., str],
@@ -156,9 +158,7 @@ def test_stream_rebuilt_from_store_equals_live(client: TestClient, new_battle: C
     wait_turn(client, turn["turn_id"])
     _drop_live_logs(client)
     for side, episode_id in turn["episodes"].items():
-        rebuilt = read_stream(client, episode_id)
-        assert [decode(m) for m in rebuilt] == [decode(m) for m in live[side]]
-        assert rebuilt[1:] == live[side][1:]  # frames and end: byte for byte
+        assert read_stream(client, episode_id) == live[side]  # byte for byte
 
 
 def test_rebuilt_header_message_is_byte_identical(client: TestClient, new_battle: Callable[..., str],
@@ -184,8 +184,9 @@ def test_stream_waits_on_the_store_while_the_bus_has_no_log(make_client: Callabl
     wait_turn(client, turn["turn_id"])
     client.app.state.service.bus = old
     live = read_stream(client, right)
-    assert [decode(m) for m in rebuilt] == [decode(m) for m in live]
-    _check_against_replay([decode(m) for m in rebuilt], _trajectory(client, right))
+    assert any(isinstance(decode(m), WaitingMessage) for m in rebuilt)  # it said it was waiting
+    assert _messages(rebuilt) == _messages(live)
+    _check_against_replay(_messages(rebuilt), _trajectory(client, right))
 
 
 def test_unknown_episode_closes_with_4404(client: TestClient) -> None:

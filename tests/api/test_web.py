@@ -1,5 +1,6 @@
 """The front end as the server delivers it: page routes, app modules, pinned vendor packages,
-gzip, ETag revalidation, no path escapes; the history endpoint; paced live streams."""
+gzip, ETag revalidation, no path escapes; the caller's history; trajectory caching before and after the
+vote."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.config import WEB_DIR
-from api.live.memory import MemoryLiveBus
-from api.worker import _BusSink
 from policy_host.registry import Registry
-from sim_engine.episode import EpisodeSpec, run_episode
 
 VENDORED = (WEB_DIR / "node_modules" / "@mujoco" / "mujoco" / "mujoco.wasm").is_file()
 needs_vendor = pytest.mark.skipif(not VENDORED, reason="web/node_modules missing: run npm ci --prefix web")
@@ -103,116 +101,75 @@ def test_scene_bundle_gzip_and_revalidation(client: TestClient) -> None:
 # ---- history ------------------------------------------------------------------------------------------
 
 
-def _session(client: TestClient, voter: str | None) -> dict:
-    body = {"robot_id": "franka", "scene_id": "table", **({"voter_id": voter} if voter else {})}
-    response = client.post("/api/sessions", json=body)
+def _session(client: TestClient) -> dict:
+    response = client.post("/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def test_voter_history_lists_their_battles_newest_first(client: TestClient, play_turn: Callable[..., dict]) -> None:
-    first = _session(client, "voter-a")
-    second = _session(client, "voter-a")
+def test_history_lists_the_callers_battles_newest_first(client: TestClient, play_turn: Callable[..., dict]) -> None:
+    other = TestClient(client.app)  # another voter (its own cookie jar) on the same server
+    first = _session(client)
+    second = _session(client)
     extra = client.post(f"/api/sessions/{second['session_id']}/battles").json()
-    _session(client, "voter-b")
-    _session(client, None)
+    _session(other)
     play_turn(client, first["battle"]["battle_id"], max_steps=3)
-    history = client.get("/api/voters/voter-a/battles").json()
+    history = client.get("/api/me/battles").json()
     assert [b["battle_id"] for b in history] == [extra["battle_id"], second["battle"]["battle_id"],
                                                  first["battle"]["battle_id"]]
     assert [b["created_at"] for b in history] == sorted((b["created_at"] for b in history), reverse=True)
     assert history[2]["turns"][0]["instruction"] == "pick up the red cube"
-    assert client.get("/api/voters/voter-a/battles", params={"limit": 1}).json()[0]["battle_id"] == extra["battle_id"]
-    assert client.get("/api/voters/nobody/battles").json() == []
+    assert client.get("/api/me/battles", params={"limit": 1}).json()[0]["battle_id"] == extra["battle_id"]
+    assert len(other.get("/api/me/battles").json()) == 1
+    assert TestClient(client.app).get("/api/me/battles").json() == []  # a new visitor has none
 
 
 def test_history_reveals_only_voted_battles(client: TestClient, play_turn: Callable[..., dict]) -> None:
     names = list(Registry.from_file().entries)
-    voted = _session(client, "voter-c")["battle"]["battle_id"]
-    open_ = _session(client, "voter-c")["battle"]["battle_id"]
+    voted = _session(client)["battle"]["battle_id"]
+    open_ = _session(client)["battle"]["battle_id"]
     for b in (voted, open_):
         play_turn(client, b, max_steps=2)
     assert client.post(f"/api/battles/{voted}/vote", json={"choice": "tie"}).status_code == 200
-    response = client.get("/api/voters/voter-c/battles")
-    by_id = {b["battle_id"]: b for b in response.json()}
+    by_id = {b["battle_id"]: b for b in client.get("/api/me/battles").json()}
     assert by_id[voted]["vote"]["left"]["name"] in names
     assert by_id[open_]["vote"] is None
     text = json.dumps(by_id[open_]).lower()
     assert not [n for n in names if n.lower() in text], "an open battle must not name its policies"
 
 
-@pytest.mark.parametrize(("path", "field"), [
-    ("/api/voters/v/battles?limit=0", "limit"),
-    ("/api/voters/v/battles?limit=201", "limit"),
-    (f"/api/voters/{'x' * 129}/battles", "voter_id"),
-])
-def test_history_bad_input_names_the_field(client: TestClient, path: str, field: str) -> None:
+@pytest.mark.parametrize("path", ["/api/me/battles?limit=0", "/api/me/battles?limit=201"])
+def test_history_bad_input_names_the_field(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 400
-    assert response.json()["field"] == field
+    assert response.json()["field"] == "limit"
 
 
-def test_session_voter_id_is_bounded(client: TestClient) -> None:
-    response = client.post("/api/sessions", json={"robot_id": "franka", "scene_id": "table", "voter_id": "x" * 129})
+def test_the_voter_is_never_a_field_of_the_request(client: TestClient) -> None:
+    response = client.post("/api/sessions", json={"robot_id": "franka", "scene_id": "table", "voter_id": "me"})
     assert response.status_code == 400
-    assert response.json()["field"] == "voter_id"
+    assert "voter_id" in response.text
 
 
-# ---- paced live streams -------------------------------------------------------------------------------
+# ---- trajectory caching ---------------------------------------------------------------------------------
 
 
-def test_paced_sink_holds_each_step_until_its_simulated_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """At pace p, the step ending at simulated time t is published no earlier than t / p after the start."""
-    clock = {"now": 100.0}
-    sleeps: list[float] = []
-    published: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock["now"] += seconds
-
-    monkeypatch.setattr("api.worker.time.monotonic", lambda: clock["now"])
-    monkeypatch.setattr("api.worker.time.sleep", sleep)
-    bus = MemoryLiveBus()
-    bus.open("e")
-
-    class Recording(_BusSink):
-        def on_step(self, frames):  # type: ignore[no-untyped-def]
-            super().on_step(frames)
-            published.append(clock["now"] - self.t0)
-
-    sink = Recording(bus, "e", pace=0.5)
-    spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction="wave", seed=1, max_steps=4)
-    out = run_episode(spec, Registry.from_file().build("zero"), sink)
-    end_times = [float(out.frames["time"][f]) for f in [*out.header.step_frames[1:], out.outcome.n_frames - 1]]
-    assert published[0] == 0.0  # the initial state goes out at once
-    assert published[1:] == pytest.approx([t / 0.5 for t in end_times])
-    assert sum(sleeps) == pytest.approx(end_times[-1] / 0.5)
-
-
-def test_unpaced_sink_never_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("api.worker.time.sleep", lambda s: pytest.fail("slept"))
-    bus = MemoryLiveBus()
-    bus.open("e")
-    spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction="wave", seed=1, max_steps=3)
-    run_episode(spec, Registry.from_file().build("zero"), _BusSink(bus, "e"))
-
-
-def test_negative_pace_is_rejected() -> None:
-    from api.worker import EpisodeWorker
-
-    with pytest.raises(ValueError, match="stream_pace"):
-        EpisodeWorker(None, MemoryLiveBus(), Registry.from_file(), stream_pace=-1)  # type: ignore[arg-type]
-
-
-def test_trajectories_are_immutable_and_revalidate(client: TestClient, new_battle: Callable[..., str],
-                                                   play_turn: Callable[..., dict]) -> None:
-    turn = play_turn(client, new_battle(client), max_steps=2)
+def test_blinded_trajectories_revalidate_and_full_ones_are_immutable(
+        client: TestClient, new_battle: Callable[..., str], play_turn: Callable[..., dict]) -> None:
+    battle_id = new_battle(client)
+    turn = play_turn(client, battle_id, max_steps=2)
     url = turn["episodes"]["left"]["trajectory_url"]
-    first = client.get(url)
-    assert first.status_code == 200
-    assert "immutable" in first.headers["cache-control"]
-    again = client.get(url, headers={"if-none-match": first.headers["etag"]})
+    blinded = client.get(url)
+    assert blinded.status_code == 200
+    assert blinded.headers["etag"].startswith('"blind-')
+    assert "no-cache" in blinded.headers["cache-control"]
+    assert client.get(url, headers={"if-none-match": blinded.headers["etag"]}).status_code == 304
+    assert client.post(f"/api/battles/{battle_id}/vote", json={"choice": "tie"}).status_code == 200
+    full = client.get(url, headers={"if-none-match": blinded.headers["etag"]})  # the same URL, now complete
+    assert full.status_code == 200
+    assert full.content != blinded.content
+    assert "immutable" in full.headers["cache-control"]
+    again = client.get(url, headers={"if-none-match": full.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
-    assert client.get(url, headers={"if-none-match": '"nope"'}).content == first.content
+    assert client.get(url, headers={"if-none-match": '"nope"'}).content == full.content

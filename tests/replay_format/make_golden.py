@@ -1,18 +1,20 @@
-"""Regenerate the golden replay file `golden/episode_v1_0.vlar`.
+"""Regenerate the golden replay files `golden/episode_v1_0.vlar` and `golden/episode_v1_1.vlar`.
 
-The golden file pins format 1.0: `test_replay_golden.py` decodes the committed bytes and checks
-every value against `golden_inputs()` below, so a reader change that breaks old files fails.
+The golden files pin formats 1.0 and 1.1: `test_replay_golden.py` decodes the committed bytes and
+checks every value against `golden_inputs()` below, so a reader change that breaks old files fails.
+Both hold the same episode; 1.1 uses the predictive codec (and its prelude CRC), 1.0 the delta codec.
 
 Regenerate ONLY when the format itself changes on purpose (a new major or minor version):
 
 1. Bump FORMAT_VERSION in replay_format/header.py and update docs/replay-format.md.
-2. Keep the old golden file and its test (old files must still read); point GOLDEN below at a new
-   name such as `golden/episode_v1_1.vlar`.
-3. From the repository root run:  python tests/replay_format/make_golden.py
+2. Keep the old golden files and their tests (old files must still read); add the new version to
+   GOLDENS below, e.g. `(1, 2): golden/episode_v1_2.vlar`.
+3. From the repository root run:  python tests/replay_format/make_golden.py 1.2
+   (only the versions named are written; never rewrite a committed older golden file).
 4. Copy the printed SHA-256 into GOLDEN_SHA256 in tests/replay_format/test_replay_golden.py.
 5. Run `pytest tests/replay_format -q`, then commit the script, the .vlar file and the test together.
 
-The file is written with zstd level 19 and 4-row chunks, so every stream spans several chunks.
+The files are written with zstd level 19 and 4-row chunks, so every stream spans several chunks.
 
 Never edit `golden_inputs()` without doing all of the above: the test compares against it.
 """
@@ -26,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = Path(__file__).resolve().parent / "golden" / "episode_v1_0.vlar"
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+GOLDENS = {(1, 0): GOLDEN_DIR / "episode_v1_0.vlar", (1, 1): GOLDEN_DIR / "episode_v1_1.vlar"}
+GOLDEN = GOLDENS[(1, 0)]
 CHUNK_FRAMES = 4
 LEVEL = 19
 
@@ -40,8 +44,12 @@ SPECIAL_BITS = [
 ]
 
 
-def golden_inputs():
-    """(header, frames, steps) of the golden episode: 12 frames, 3 control steps, nq=8, nv=7, nu=2."""
+def golden_inputs(version: tuple[int, int] = (1, 0)):
+    """(header, frames, steps) of the golden episode: 12 frames, 3 control steps, nq=8, nv=7, nu=2.
+
+    From 1.1 on the elbow angle (qpos column 7) integrates its velocity (qvel column 6) the way the
+    velocity predictor expects, so the golden file exercises all three predictors.
+    """
     from replay_format import ActuatorInfo, JointInfo, ReplayHeader
 
     n = 12
@@ -75,20 +83,33 @@ def golden_inputs():
         step_frames=[0, 4, 8],
         metadata={"instruction": "lift the red cube", "seed": 42, "outcome": {"success": True, "steps": 3}},
     )
+    if version >= (1, 1):
+        period = 1.0 / header.frame_rate
+        a, b = (period - header.timestep) / 2, (period + header.timestep) / 2
+        for r in range(1, n):
+            qpos[r, 7] = qpos[r - 1, 7] + (a * qvel[r - 1, 6] + b * qvel[r, 6])
     frames = {"time": time, "qpos": qpos, "qvel": qvel, "ctrl": ctrl}
     steps = {"action": actions, "progress": np.array([0.0, np.nan, 1.0])}
     return header, frames, steps
 
 
-def main() -> None:
+def golden_bytes(version: tuple[int, int]) -> bytes:
+    """The golden file of `version` as the current writer produces it."""
     sys.path.insert(0, str(ROOT))
     from replay_format import encode_replay
 
-    data = encode_replay(*golden_inputs(), level=LEVEL, chunk_frames=CHUNK_FRAMES)
-    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-    GOLDEN.write_bytes(data)
-    print(f"wrote {GOLDEN.relative_to(ROOT)}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
+    return encode_replay(*golden_inputs(version), level=LEVEL, chunk_frames=CHUNK_FRAMES, version=version)
+
+
+def main(argv: list[str]) -> None:
+    versions = [tuple(int(p) for p in v.split(".")) for v in argv] or [max(GOLDENS)]
+    for version in versions:
+        path = GOLDENS[version]  # type: ignore[index]
+        data = golden_bytes(version)  # type: ignore[arg-type]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        print(f"wrote {path.relative_to(ROOT)}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -22,13 +22,15 @@ export class ApiError extends Error {
 
 /**
  * @param {string} path
- * @param {{method?: string, body?: unknown}} [options]
+ * @param {{method?: string, body?: unknown, cache?: RequestCache}} [options]
  */
 async function request(path, options = {}) {
   let response;
   try {
     response = await fetch(path, {
       method: options.method ?? 'GET',
+      cache: options.cache ?? 'default',
+      credentials: 'same-origin',
       headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
@@ -53,7 +55,7 @@ async function request(path, options = {}) {
   return response;
 }
 
-/** @param {string} path @param {{method?: string, body?: unknown}} [options] */
+/** @param {string} path @param {{method?: string, body?: unknown, cache?: RequestCache}} [options] */
 async function json(path, options) {
   return (await request(path, options)).json();
 }
@@ -72,54 +74,37 @@ export const api = {
     const bytes = new Uint8Array(await r.arrayBuffer());
     return { bundle: /** @type {any} */ (decode(bytes)), bytes: bytes.length };
   },
-  /** @param {string} robotId @param {string} sceneId @param {string} voterId */
-  createSession: (robotId, sceneId, voterId) =>
-    json('/api/sessions', { method: 'POST', body: { robot_id: robotId, scene_id: sceneId, voter_id: voterId } }),
+  /** The voter is the server-issued `arena_voter` cookie, never a field. @param {string} robotId @param {string} sceneId */
+  createSession: (robotId, sceneId) =>
+    json('/api/sessions', { method: 'POST', body: { robot_id: robotId, scene_id: sceneId } }),
   /** @param {string} sessionId */
   newBattle: (sessionId) => json(`/api/sessions/${encodeURIComponent(sessionId)}/battles`, { method: 'POST' }),
   /** @param {string} battleId */
   battle: (battleId) => json(`/api/battles/${encodeURIComponent(battleId)}`),
-  /** @param {string} battleId @param {string} instruction */
-  createTurn: (battleId, instruction) =>
-    json(`/api/battles/${encodeURIComponent(battleId)}/turns`, { method: 'POST', body: { instruction } }),
+  /**
+   * @param {string} battleId @param {string} instruction
+   * @param {'continue' | 'reset'} [start] where the episodes start: each side's last state, or a fresh layout
+   */
+  createTurn: (battleId, instruction, start = 'continue') =>
+    json(`/api/battles/${encodeURIComponent(battleId)}/turns`, { method: 'POST', body: { instruction, start } }),
   /** @param {string} turnId */
   turn: (turnId) => json(`/api/turns/${encodeURIComponent(turnId)}`),
   /** @param {string} battleId @param {string} choice */
   vote: (battleId, choice) => json(`/api/battles/${encodeURIComponent(battleId)}/vote`, { method: 'POST', body: { choice } }),
   /** @param {string | null} robotId */
   leaderboard: (robotId) => json(`/api/leaderboard${robotId ? `?robot_id=${encodeURIComponent(robotId)}` : ''}`),
-  /** @param {string} voterId */
-  voterBattles: (voterId) => json(`/api/voters/${encodeURIComponent(voterId)}/battles`),
-  /** @param {string} url @returns {Promise<Uint8Array>} */
+  /** The caller's own battles (the cookie says who), newest first. */
+  myBattles: () => json('/api/me/battles'),
+  /**
+   * An episode's replay file: blinded before the vote, complete after it (same URL, another ETag, so
+   * the browser revalidates rather than reusing the blinded copy).
+   * @param {string} url @returns {Promise<Uint8Array>}
+   */
   async trajectory(url) {
-    const r = await request(url);
+    const r = await request(url, { cache: 'no-cache' });
     return new Uint8Array(await r.arrayBuffer());
   },
 };
-
-/**
- * The random id this browser votes under (kept in localStorage), used for the history page.
- * @returns {string}
- */
-export function voterId() {
-  const key = 'vla-arena.voter';
-  let id = null;
-  try {
-    id = localStorage.getItem(key);
-  } catch {
-    /* storage disabled: a fresh id per page load */
-  }
-  if (!id) {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    id = `v-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-    try {
-      localStorage.setItem(key, id);
-    } catch {
-      /* ignore */
-    }
-  }
-  return id;
-}
 
 /**
  * Open an episode's live stream. Calls `onMessage(bytes)` for each binary message and `onClose(code,

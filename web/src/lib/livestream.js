@@ -3,10 +3,15 @@
  * The live episode stream (docs/api.md "Stream messages"; Python: api/streaming.py): one msgpack map
  * per WebSocket binary frame, tagged on `type`:
  *
+ *   waiting {ahead}  the turn waits for a free worker; `ahead` episodes are queued before it (or nil)
  *   header  {episode_id, header}  the replay header, step_frames empty, no outcome yet
- *   frames  {step, start_frame, n, time, qpos, qvel, ctrl, action, progress}  frames recorded during
+ *   frames  {step, start_frame, n, time, qpos, qvel, ctrl[, action, progress]}  frames recorded during
  *           control step `step` (-1: frame 0, the initial state) as raw little-endian float64 bytes
- *   end     {status, success, progress, steps, n_frames, terminated, error}
+ *   end     {status, steps, n_frames, error[, success, progress, terminated]}
+ *
+ * Streams are the blinded view (docs/api.md): the header hides the action space (action_dim 0), and
+ * frames and the end message carry no action, progress or outcome. The bracketed fields are read when
+ * present (older, unblinded streams) and the episode then carries them too.
  *
  * `LiveEpisode` assembles the messages into the same shape as a decoded `.vlar` Replay; once the
  * stream is complete it equals decodeReplay() of the stored file bit for bit.
@@ -16,17 +21,18 @@ import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import { parseHeader } from './vlar-index.js';
 
 /** @typedef {import('./vlar-index.js').ReplayHeader} ReplayHeader */
+/** @typedef {{type: 'waiting', ahead: number | null}} WaitingMessage */
 /** @typedef {{type: 'header', episode_id: string, header: ReplayHeader}} HeaderMessage */
 /**
  * @typedef {{type: 'frames', step: number, start_frame: number, n: number, time: Uint8Array,
- *   qpos: Uint8Array, qvel: Uint8Array, ctrl: Uint8Array, action: number[] | null,
- *   progress: number | null}} FramesMessage
+ *   qpos: Uint8Array, qvel: Uint8Array, ctrl: Uint8Array, action?: number[] | null,
+ *   progress?: number | null}} FramesMessage
  */
 /**
- * @typedef {{type: 'end', status: 'done' | 'failed', success: boolean | null, progress: number | null,
- *   steps: number, n_frames: number, terminated: string | null, error: string | null}} EndMessage
+ * @typedef {{type: 'end', status: 'done' | 'failed', success?: boolean | null, progress?: number | null,
+ *   steps: number, n_frames: number, terminated?: string | null, error: string | null}} EndMessage
  */
-/** @typedef {HeaderMessage | FramesMessage | EndMessage} StreamMessage */
+/** @typedef {WaitingMessage | HeaderMessage | FramesMessage | EndMessage} StreamMessage */
 
 /** A message that is not msgpack, has an unknown type, lacks a field, or does not fit the stream. */
 export class StreamProtocolError extends Error {
@@ -41,7 +47,9 @@ const ARRAYS = /** @type {const} */ (['time', 'qpos', 'qvel', 'ctrl']);
 /** Column count of each frame array, from the header. */
 const WIDTH = { time: () => 1, qpos: (/** @type {ReplayHeader} */ h) => h.nq, qvel: (/** @type {ReplayHeader} */ h) => h.nv, ctrl: (/** @type {ReplayHeader} */ h) => h.nu };
 /** Defaults of the end message's optional fields (EndMessage in api/streaming.py). */
-const END_DEFAULTS = { success: null, progress: null, steps: 0, n_frames: 0, terminated: null, error: null };
+const END_DEFAULTS = { steps: 0, n_frames: 0, error: null };
+/** Outcome fields an unblinded end message may carry. */
+const END_OUTCOME = ['success', 'progress', 'terminated'];
 /** The quiet NaN numpy writes (0x7FF8000000000000), copied by bytes so no engine can change it. */
 const NAN_BITS = new Float64Array(Uint32Array.of(0, 0x7ff80000).buffer);
 
@@ -66,6 +74,7 @@ export function decodeStreamMessage(data) {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw protocolError('message is not a map');
   const msg = /** @type {Record<string, any>} */ (raw);
+  if (msg.type === 'waiting') return { type: 'waiting', ahead: isInt(msg.ahead) ? msg.ahead : null };
   if (msg.type === 'header') return headerMessage(msg);
   if (msg.type === 'frames') return framesMessage(msg);
   if (msg.type === 'end') return endMessage(msg);
@@ -105,16 +114,19 @@ function framesMessage(msg) {
     if (!fits) throw protocolError(`frames message for step ${step}: '${key}' has ${bytes.length} bytes, not a whole number of ${n} float64 rows`);
     arrays[key] = bytes;
   }
-  const action = need(msg, 'action', (v) => v === null || (Array.isArray(v) && v.every((x) => typeof x === 'number')), 'an array of numbers or nil');
-  const progress = need(msg, 'progress', isNumberOrNull, 'a number or nil');
-  return /** @type {FramesMessage} */ ({ type: 'frames', step, start_frame: start, n, ...arrays, action, progress });
+  const out = /** @type {FramesMessage} */ ({ type: 'frames', step, start_frame: start, n, ...arrays });
+  if (Object.hasOwn(msg, 'action')) {
+    out.action = need(msg, 'action', (v) => v === null || (Array.isArray(v) && v.every((x) => typeof x === 'number')), 'an array of numbers or nil');
+  }
+  if (Object.hasOwn(msg, 'progress')) out.progress = need(msg, 'progress', isNumberOrNull, 'a number or nil');
+  return out;
 }
 
 /** @param {Record<string, any>} msg @returns {EndMessage} */
 function endMessage(msg) {
   need(msg, 'status', (v) => v === 'done' || v === 'failed', "'done' or 'failed'");
   const end = /** @type {EndMessage} */ ({ type: 'end', ...END_DEFAULTS });
-  for (const key of ['status', ...Object.keys(END_DEFAULTS)]) {
+  for (const key of ['status', ...Object.keys(END_DEFAULTS), ...END_OUTCOME]) {
     if (Object.hasOwn(msg, key)) /** @type {Record<string, unknown>} */ (end)[key] = msg[key];
   }
   return end;
@@ -122,9 +134,11 @@ function endMessage(msg) {
 
 /**
  * An episode assembled from its stream. Same fields as a decoded Replay (header, nFrames, nSteps,
- * frames.time/qpos/qvel/ctrl, steps.action/progress, shapes), growing as messages arrive:
- * `header.step_frames` gains an entry per control step, and on a 'done' end `header.metadata.outcome`
- * is filled in as the stored file has it. Listen for 'change' (or the message type: 'header',
+ * frames.time/qpos/qvel/ctrl, steps.action (and steps.progress when the stream carries it), shapes),
+ * growing as messages arrive: `header.step_frames` gains an entry per control step, and on a 'done'
+ * end carrying an outcome `header.metadata.outcome` is filled in as the stored file has it. A blinded
+ * stream assembles into the blinded file the trajectory endpoint serves before the vote. 'waiting'
+ * messages change nothing but `ahead`. Listen for 'change' (or the message type: 'header',
  * 'frames', 'end') events, whose `detail` is the message, or set `onchange`.
  */
 export class LiveEpisode extends EventTarget {
@@ -137,7 +151,9 @@ export class LiveEpisode extends EventTarget {
     /** @type {Record<string, Float64Array>} views of the filled part of growing buffers */
     this.frames = { time: new Float64Array(0), qpos: new Float64Array(0), qvel: new Float64Array(0), ctrl: new Float64Array(0) };
     /** @type {Record<string, Float64Array>} */
-    this.steps = { action: new Float64Array(0), progress: new Float64Array(0) };
+    this.steps = { action: new Float64Array(0) };
+    /** @type {number | null} episodes queued before this one while it waits for a worker */
+    this.ahead = null;
     /** @type {Record<string, [number, number]>} */
     this.shapes = {};
     this.ended = false;
@@ -156,8 +172,14 @@ export class LiveEpisode extends EventTarget {
   apply(input) {
     const msg = input instanceof Uint8Array || input instanceof ArrayBuffer ? decodeStreamMessage(input) : input;
     if (this.ended) throw protocolError(`${msg.type} message after the end message`);
-    if (msg.type === 'header') this._header(msg);
-    else if (!this.header) throw protocolError(`${msg.type} message before the header message`);
+    if (msg.type === 'waiting') {
+      if (this.header) throw protocolError('a waiting message after the header message');
+      this.ahead = msg.ahead;
+    } else if (msg.type === 'header') this._header(msg);
+    else if (msg.type === 'end' && msg.status === 'failed' && !this.header) {
+      this.ended = true; // an episode that failed before it started has no header
+      this.outcome = msg;
+    } else if (!this.header) throw protocolError(`${msg.type} message before the header message`);
     else if (msg.type === 'frames') this._frames(msg, this.header);
     else this._end(msg, this.header);
     this.onchange?.(msg);
@@ -175,7 +197,6 @@ export class LiveEpisode extends EventTarget {
     this.header = { ...h, step_frames: [], metadata: { ...h.metadata } };
     for (const key of ARRAYS) this.shapes[key] = [0, WIDTH[key](h)];
     this.shapes.action = [0, h.action_dim];
-    this.shapes.progress = [0, 1];
   }
 
   /** @param {FramesMessage} msg @param {ReplayHeader} h */
@@ -203,9 +224,11 @@ export class LiveEpisode extends EventTarget {
     const action = this._grow('steps', 'action', k + 1, h.action_dim);
     if (msg.action) action.set(msg.action, k * h.action_dim);
     else for (let j = 0; j < h.action_dim; j++) action.set(NAN_BITS, k * h.action_dim + j);
-    const progress = this._grow('steps', 'progress', k + 1, 1);
-    if (msg.progress === null) progress.set(NAN_BITS, k);
-    else progress[k] = msg.progress;
+    if (msg.progress !== undefined) {
+      const progress = this._grow('steps', 'progress', k + 1, 1);
+      if (msg.progress === null) progress.set(NAN_BITS, k);
+      else progress[k] = msg.progress;
+    }
     h.step_frames.push(msg.start_frame - 1); // the step starts from the state last recorded before it
     this.nSteps = k + 1;
   }
@@ -215,7 +238,7 @@ export class LiveEpisode extends EventTarget {
     if (msg.status === 'done' && (msg.n_frames !== this.nFrames || msg.steps !== this.nSteps)) {
       throw protocolError(`end message says ${msg.n_frames} frames and ${msg.steps} steps, received ${this.nFrames} and ${this.nSteps}`);
     }
-    if (msg.status === 'done') {
+    if (msg.status === 'done' && msg.success !== undefined) {
       const { success, progress, steps, n_frames, terminated } = msg;
       h.metadata.outcome = { success, progress, steps, n_frames, terminated };
     }

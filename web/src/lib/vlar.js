@@ -13,15 +13,18 @@ import { decompress } from 'fzstd';
 
 import { crc32 } from './crc32.js';
 import { CorruptReplayError, ReplayFormatError, UnsupportedVersionError } from './vlar-errors.js';
-import { chunkLabel, parseIndex, readableStreams } from './vlar-index.js';
+import { parseIndex } from './vlar-index.js';
+import { DELTA_CODEC, chunkLabel, readableStreams } from './vlar-layout.js';
+import { VELOCITY, undeltaInto, unpredictInto, velocityColumns } from './vlar-predict.js';
+import { shapeOf } from './vlar-shape.js';
 
 export { CorruptReplayError, ReplayFormatError, UnsupportedVersionError } from './vlar-errors.js';
-export { MAX_DECODED_BYTES } from './vlar-index.js';
+export { MAX_DECODED_BYTES } from './vlar-layout.js';
 
 /** @typedef {import('./vlar-index.js').ReplayHeader} ReplayHeader */
 /** @typedef {import('./vlar-index.js').StreamInfo} StreamInfo */
 /** @typedef {import('./vlar-index.js').ChunkInfo} ChunkInfo */
-/** @typedef {import('./vlar-index.js').Readable} Readable */
+/** @typedef {import('./vlar-layout.js').Readable} Readable */
 /** @typedef {{major: number, minor: number}} FormatVersion */
 /**
  * `readHeader`'s result: the whole msgpack header, no chunk decoded.
@@ -47,7 +50,8 @@ export { MAX_DECODED_BYTES } from './vlar-index.js';
  */
 
 export const MAGIC = Uint8Array.of(0x89, 0x56, 0x4c, 0x41, 0x52, 0x0d, 0x0a, 0x1a);
-export const FORMAT_VERSION = Object.freeze({ major: 1, minor: 0 });
+/** The newest version this reader knows; it reads every 1.x file. */
+export const FORMAT_VERSION = Object.freeze({ major: 1, minor: 1 });
 export const FILE_EXTENSION = '.vlar';
 export const MEDIA_TYPE = 'application/vnd.vla-arena.replay';
 const PRELUDE_SIZE = 20;
@@ -90,12 +94,15 @@ function unpackIndex(bytes) {
   }
   const header = bytes.subarray(PRELUDE_SIZE, dataStart);
   const stored = view.getUint32(16, true);
-  const actual = crc32(header);
+  // From 1.1 on the CRC also covers the version and length fields (prelude bytes 8..16).
+  const actual = crc32(header, version.minor >= 1 ? crc32(bytes.subarray(8, 16)) : 0);
   if (actual !== stored) {
+    const covers = version.minor >= 1 ? 'prelude and header fail their' : 'header fails its';
     throw new CorruptReplayError(
-      `corrupt replay: the header fails its CRC-32 check (computed ${hex32(actual)}, stored ${hex32(stored)})`);
+      `corrupt replay: the ${covers} CRC-32 check (computed ${hex32(actual)}, stored ${hex32(stored)})`);
   }
-  return { version, index: parseIndex(decodeHeaderBytes(header)), dataStart };
+  const shape = shapeOf(header);
+  return { version, index: parseIndex(decodeHeaderBytes(header), shape), dataStart };
 }
 
 /** @param {Uint8Array} header @returns {unknown} */
@@ -135,10 +142,24 @@ export function decodeReplay(input) {
   /** @type {Map<string, Float64Array>} */
   const arrays = new Map([...readable.values()].map((s) => [s.name, new Float64Array(s.rows * s.cols)]));
   const section = bytes.subarray(dataStart);
+  /** @type {[ChunkInfo, Uint8Array][]} */
+  const deferred = []; // velocity-predicted chunks wait until every qvel chunk is decoded
   index.chunks.forEach((chunk, number) => {
     const stream = readable.get(chunk.stream);
-    if (stream) decodeChunk(section, number, chunk, stream.cols, /** @type {Float64Array} */ (arrays.get(chunk.stream)));
+    if (!stream) return;
+    const raw = inflateChunk(section, number, chunk);
+    if (chunk.predictors.includes(VELOCITY)) deferred.push([chunk, raw]);
+    else invert(raw, chunk, stream.cols, /** @type {Float64Array} */ (arrays.get(chunk.stream)), null);
   });
+  if (deferred.length) {
+    const { joints, nq, nv } = index.header;
+    const w = /** @type {Float64Array} */ (arrays.get('qvel'));
+    const map = velocityColumns(joints, nq, nv);
+    for (const [chunk, raw] of deferred) {
+      const [a, b] = chunk.coefficients;
+      invert(raw, chunk, nq, /** @type {Float64Array} */ (arrays.get(chunk.stream)), { w, nv, map, a, b });
+    }
+  }
   /** @type {Replay} */
   const replay = {
     version, header: index.header, nFrames: index.n_frames, nSteps: index.header.step_frames.length,
@@ -153,11 +174,11 @@ export function decodeReplay(input) {
 }
 
 /**
- * Verify and decode one chunk into its rows of `out` (row-major, `cols` columns).
+ * Bounds, CRC-32 and zstd checks of one chunk; returns its transformed bytes.
  * @param {Uint8Array} section the data section @param {number} number @param {ChunkInfo} chunk
- * @param {number} cols @param {Float64Array} out
+ * @returns {Uint8Array}
  */
-function decodeChunk(section, number, chunk, cols, out) {
+function inflateChunk(section, number, chunk) {
   const label = chunkLabel(number, chunk);
   const end = chunk.offset + chunk.length;
   if (end > section.length) {
@@ -175,7 +196,17 @@ function decodeChunk(section, number, chunk, cols, out) {
     throw new CorruptReplayError(
       `corrupt replay: ${label} decompressed to ${raw.length} bytes, the chunk table says ${chunk.raw_length}`);
   }
-  unshuffleInto(raw, chunk.row_count, cols, new Uint32Array(out.buffer, out.byteOffset, out.length * 2), chunk.row_start);
+  return raw;
+}
+
+/**
+ * Undo a chunk's transform into its rows of `out` (row-major, `cols` columns).
+ * @param {Uint8Array} raw @param {ChunkInfo} chunk @param {number} cols @param {Float64Array} out
+ * @param {Parameters<typeof unpredictInto>[6]} velocity
+ */
+function invert(raw, chunk, cols, out, velocity) {
+  if (chunk.codec === DELTA_CODEC) undeltaInto(raw, chunk.row_count, cols, out, chunk.row_start);
+  else unpredictInto(raw, chunk.row_count, cols, out, chunk.row_start, chunk.predictors, velocity);
 }
 
 /**
@@ -184,8 +215,15 @@ function decodeChunk(section, number, chunk, cols, out) {
  * @param {Uint8Array} payload @param {number} rawLength @param {string} label @returns {Uint8Array}
  */
 function inflate(payload, rawLength, label) {
+  const length = zstdFrameLength(payload);
+  if (length === null) throw new CorruptReplayError(`corrupt replay: ${label} holds bad zstd data (not one zstd frame)`);
+  if (length !== payload.length) {
+    const why = length > payload.length ? 'the frame runs past the payload' : `${payload.length - length} bytes after the frame`;
+    throw new CorruptReplayError(`corrupt replay: ${label} holds bad zstd data (${why})`);
+  }
   const declared = zstdContentSize(payload);
-  if (declared !== null && declared !== rawLength) {
+  if (declared === null) throw new CorruptReplayError(`corrupt replay: ${label}'s zstd frame does not declare its content size`);
+  if (declared !== rawLength) {
     throw new CorruptReplayError(
       `corrupt replay: ${label} declares ${declared} decompressed bytes, the chunk table says ${rawLength}`);
   }
@@ -218,28 +256,19 @@ export function zstdContentSize(p) {
 }
 
 /**
- * Undo the byte shuffle, column-major order and wrapping delta of `delta-shuffle-zstd` (spec section
- * 6) for a chunk of R rows x C columns, writing the bit patterns as (lo, hi) uint32 pairs into rows
- * rowStart.. of `out32`, a view of a row-major float64 buffer with C columns.
- * @param {Uint8Array} raw the R*C*8 transformed bytes @param {number} R @param {number} C
- * @param {Uint32Array} out32 @param {number} rowStart
+ * The length of the zstd frame at the start of `p`, from its frame header and block headers (RFC 8878
+ * 3.1.1), or null when the bytes are not a frame or its block chain runs past the end.
+ * @param {Uint8Array} p @returns {number | null}
  */
-function unshuffleInto(raw, R, C, out32, rowStart) {
-  const N = R * C;
-  const n2 = 2 * N, n3 = 3 * N, n4 = 4 * N, n5 = 5 * N, n6 = 6 * N, n7 = 7 * N;
-  const stride = 2 * C;
-  for (let c = 0; c < C; c++) {
-    let lo = 0;
-    let hi = 0;
-    let o = 2 * (rowStart * C + c);
-    for (let i = c * R, last = i + R; i < last; i++, o += stride) {
-      const dlo = (raw[i] | (raw[i + N] << 8) | (raw[i + n2] << 16) | (raw[i + n3] << 24)) >>> 0;
-      const dhi = (raw[i + n4] | (raw[i + n5] << 8) | (raw[i + n6] << 16) | (raw[i + n7] << 24)) >>> 0;
-      const sum = lo + dlo; // exact in a double: < 2^33
-      lo = sum >>> 0;
-      hi = (hi + dhi + (sum > 0xffffffff ? 1 : 0)) >>> 0;
-      out32[o] = lo;
-      out32[o + 1] = hi;
-    }
+export function zstdFrameLength(p) {
+  if (p.length < 6 || p[0] !== 0x28 || p[1] !== 0xb5 || p[2] !== 0x2f || p[3] !== 0xfd) return null;
+  const fhd = p[4];
+  const single = (fhd >> 5) & 1;
+  let at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3] + [single, 2, 4, 8][fhd >> 6];
+  for (;;) {
+    if (at + 3 > p.length) return null;
+    const head = p[at] | (p[at + 1] << 8) | (p[at + 2] << 16);
+    at += 3 + (((head >> 1) & 3) === 1 ? 1 : head >> 3);
+    if (head & 1) return at + (fhd & 4 ? 4 : 0);
   }
 }

@@ -7,7 +7,6 @@
  */
 
 import * as THREE from 'three';
-import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 
 import { GEOM } from '../mujoco/engine.js';
 
@@ -308,68 +307,5 @@ export class View3D {
     this.renderer.dispose();
     this.renderer.forceContextLoss(); // browsers cap live WebGL contexts; give this one back now
     this.objects = [];
-  }
-}
-
-/**
- * A z-up perspective camera placed like one of the model's cameras (MuJoCo cameras look along -z
- * with +y up, the same convention as three.js), orbiting a target point, with one OrbitControls
- * per canvas all driving the same camera and target.
- */
-export class SharedCamera {
-  constructor() {
-    this.camera = new THREE.PerspectiveCamera(45, 1, 0.02, 50);
-    this.camera.up.set(0, 0, 1);
-    this.target = new THREE.Vector3(0.45, 0, 0.45);
-    this.camera.position.set(1.6, -1.2, 1.3);
-    this.camera.lookAt(this.target);
-    /** @type {OrbitControls[]} */
-    this.controls = [];
-    /** @type {() => void} */
-    this.onChange = () => {};
-    this.home = { position: this.camera.position.clone(), target: this.target.clone() };
-  }
-
-  /**
-   * Home view: a three-quarter view from the front-left of the robot, looking at the middle of the
-   * scene's bounding box (model.stat.center), from far enough to see the arm and the table.
-   * @param {import('../mujoco/engine.js').SceneModel} scene
-   */
-  frameScene(scene) {
-    const stat = /** @type {any} */ (scene.model).stat;
-    const c = stat?.center ?? [0.4, 0, 0.5];
-    const distance = Math.min(Math.max(0.9 * (stat?.extent ?? 2), 1.2), 3);
-    this.target.set(c[0], c[1], Math.max(c[2], 0.45));
-    const dir = new THREE.Vector3(1.0, -0.62, 0.62).normalize();
-    this.camera.position.copy(this.target).addScaledVector(dir, distance);
-    this.camera.lookAt(this.target);
-    this.home = { position: this.camera.position.clone(), target: this.target.clone() };
-    for (const c2 of this.controls) c2.update();
-  }
-
-  /** @param {HTMLElement} element */
-  attach(element) {
-    const controls = new OrbitControls(this.camera, element);
-    controls.target = this.target; // one target object for every control
-    controls.enableDamping = false;
-    controls.zoomSpeed = 0.8;
-    // OrbitControls re-derives its spherical coordinates from the camera on every update, so the
-    // controls of the other canvases need no syncing: they all move the same camera.
-    controls.addEventListener('change', () => this.onChange());
-    controls.update();
-    this.controls.push(controls);
-    return controls;
-  }
-
-  reset() {
-    this.camera.position.copy(this.home.position);
-    this.target.copy(this.home.target);
-    for (const c of this.controls) c.update();
-    this.onChange();
-  }
-
-  dispose() {
-    for (const c of this.controls) c.dispose();
-    this.controls = [];
   }
 }

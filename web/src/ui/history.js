@@ -1,12 +1,12 @@
 // @ts-check
-/** History: this browser's past battles (by its voter id), newest first, each opening as a replay. */
+/** History: the caller's own battles (the server knows the voter by its cookie), newest first, each opening as a replay. */
 
-import { api, voterId } from '../api.js';
+import { api } from '../api.js';
 import { h } from './dom.js';
 
 /** @param {HTMLElement} main */
 export async function historyPage(main) {
-  const battles = await api.voterBattles(voterId());
+  const battles = (await api.myBattles()).filter((/** @type {any} */ b) => b.turns.length > 0);
   const items = battles.map((/** @type {any} */ b) => {
     const when = new Date(b.created_at * 1000);
     const vote = b.vote;
@@ -20,6 +20,6 @@ export async function historyPage(main) {
   });
   main.replaceChildren(
     h('h1', null, 'Your battles'),
-    h('p.muted', null, 'Battles started in this browser. Each opens as an exact replay; its URL is stable and can be shared.'),
+    h('p.muted', null, 'Battles you started (this browser holds your anonymous voter cookie). Each opens as an exact replay at a stable URL that only you can open.'),
     items.length ? h('div.history-list', { 'data-testid': 'history' }, ...items) : h('p.muted', null, 'None yet.'));
 }

@@ -6,7 +6,8 @@
 
 import { api } from '../api.js';
 import { SceneModel } from '../mujoco/engine.js';
-import { SceneAssets, SharedCamera } from '../render/scene3d.js';
+import { SharedCamera } from '../render/camera.js';
+import { SceneAssets } from '../render/scene3d.js';
 
 /** @type {Map<string, Promise<{scene: SceneModel, assets: SceneAssets, camera: SharedCamera, bundleBytes: number}>>} */
 const cache = new Map();

@@ -19,7 +19,8 @@ export const FIXTURE_SCRIPT = path.join(repoRoot, 'web', 'test', 'support', 'rep
  * (bench set) the same arrays as plain zstd ('zstd3', 'zstd15') and JSON ('json').
  * @typedef {{name: string, file: string, version: [number, number], n_frames: number, n_steps: number,
  *   header: Record<string, any>, streams: FixtureStream[], sha256: string,
- *   messages: Record<string, string>, baselines: Record<string, string>}} FixtureCase
+ *   messages: Record<string, string>, baselines: Record<string, string>,
+ *   blind_file?: string}} FixtureCase
  */
 
 /**

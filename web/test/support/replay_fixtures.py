@@ -6,7 +6,8 @@ For every case OUTDIR gets `<case>.vlar` (or the case names a committed file), o
 float64 file `<case>.<stream>.bin` per stream holding the arrays that were ENCODED (not a decode of
 them), and for arena episodes the live stream messages, each as a u32 LE length + msgpack bytes:
 `<case>.live.msgs` (what the worker publishes while the episode runs) and `<case>.rebuilt.msgs`
-(`api.streaming.replay_messages` of the stored file). `manifest.json` lists the cases with their
+(`api.streaming.replay_messages` of the stored file), and `<case>.blind.vlar`, the blinded file the
+trajectory endpoint serves before the vote (`api.blind`), which the blinded stream assembles into. `manifest.json` lists the cases with their
 header (as JSON), version, frame/step counts and streams.
 
 Sets: `tests` (two short arena episodes, synthetic edge values, the golden file; a few seconds) and
@@ -34,8 +35,9 @@ import zstandard
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from api.streaming import HeaderMessage, encode, end_message, frames_message, replay_messages  # noqa: E402
-from replay_format import ActuatorInfo, JointInfo, ReplayHeader, decode_replay, encode_replay  # noqa: E402
+from api.blind import blind_replay_uncached  # noqa: E402
+from api.streaming import encode, end_message, frames_message, header_message, replay_messages  # noqa: E402
+from replay_format import ActuatorInfo, JointInfo, ReplayHeader, decode_replay, encode_replay, read_header  # noqa: E402
 from sim_engine.episode import EpisodeOutcome, StepFrames  # noqa: E402
 
 GOLDEN_SCRIPT = ROOT / "tests" / "replay_format" / "make_golden.py"
@@ -109,7 +111,7 @@ class Writer:
         case = {
             "name": name,
             "file": str(path),
-            "version": [1, 0],
+            "version": list(read_header(path.read_bytes())[0]),
             "n_frames": len(frames["time"]),
             "n_steps": len(header.step_frames),
             "header": msgspec.to_builtins(header),
@@ -155,7 +157,7 @@ class _LiveSink:
         self.messages: list[bytes] = []
 
     def on_header(self, header: ReplayHeader) -> None:
-        self.messages.append(encode(HeaderMessage(episode_id=self.episode_id, header=header)))
+        self.messages.append(encode(header_message(self.episode_id, header)))
 
     def on_step(self, frames: StepFrames) -> None:
         self.messages.append(encode(frames_message(frames)))
@@ -176,6 +178,9 @@ def arena_cases(w: Writer, episodes: list[tuple], *, baselines: bool = False) ->
         rebuilt = replay_messages(f"ep-{name}", decode_replay(out.replay))
         messages = {"live": sink.messages, "rebuilt": rebuilt}
         w.add(name, out.replay, out.header, out.frames, out.steps, messages, baselines=baselines)
+        blind = w.out / f"{name}.blind.vlar"  # what the trajectory endpoint serves before the vote
+        blind.write_bytes(blind_replay_uncached(out.replay))
+        w.cases[-1]["blind_file"] = str(blind)
         if name == "arena_expert":  # the same episode in many small chunks, ragged last chunk
             data = encode_replay(out.header, out.frames, out.steps, level=1, chunk_frames=7)
             w.add(f"{name}_chunk7", data, out.header, out.frames, out.steps)
@@ -263,6 +268,8 @@ def golden_case(w: Writer) -> None:
     spec.loader.exec_module(module)
     header, frames, steps = module.golden_inputs()
     w.add("golden_v1_0", module.GOLDEN, header, frames, steps)
+    for version, path in sorted(module.GOLDENS.items())[1:]:  # later versions: their own inputs
+        w.add(f"golden_v{version[0]}_{version[1]}", path, *module.golden_inputs(version))
 
 
 SETS: dict[str, list[Callable[[Writer], None]]] = {

@@ -1,11 +1,12 @@
 // @ts-check
 /**
  * A test-only `.vlar` writer in JavaScript, for files Python would never write: hand-made chunk tables,
- * stored (uncompressed) zstd frames with chosen declared sizes, edited headers with a valid CRC.
- * The transform follows docs/replay-format.md section 6 with BigInt arithmetic, independently of
- * the decoder's 32-bit-halves code.
+ * stored (uncompressed) zstd frames with chosen declared sizes, edited headers with a valid CRC (the
+ * 1.1 rule covers prelude bytes 8..16 too). The transforms follow docs/replay-format.md sections 6
+ * and 7 with BigInt arithmetic, independently of the decoder's 32-bit-halves code. Headers are
+ * encoded by `encodeMsgpack`, which keeps float fields float64 even when their value is integral.
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { decode, ExtData } from '@msgpack/msgpack';
 
 import { crc32 } from '../../src/lib/crc32.js';
 
@@ -68,6 +69,77 @@ export function forwardTransform(values, C, r0, R) {
   return T;
 }
 
+/** A number that `encodeMsgpack` writes as a msgpack float64 even when it is integral. */
+export class F64 {
+  /** @param {number} value */
+  constructor(value) {
+    this.value = value;
+  }
+}
+
+/**
+ * A small msgpack encoder for hand-made headers: integral numbers -> the smallest int, other numbers
+ * and F64 -> float64, strings, arrays, maps, null, booleans, Uint8Array -> bin, ExtData -> ext.
+ * @param {unknown} value @returns {Uint8Array}
+ */
+export function encodeMsgpack(value) {
+  /** @type {number[]} */
+  const out = [];
+  const be = (/** @type {number} */ n, /** @type {number} */ bytes) => {
+    for (let k = bytes - 1; k >= 0; k--) out.push(Number((BigInt(n) >> BigInt(8 * k)) & 0xffn));
+  };
+  const head = (/** @type {number} */ fix, /** @type {number[]} */ codes, /** @type {number} */ n) => {
+    if (n < 16) out.push(fix | n);
+    else if (n < 2 ** 16) { out.push(codes[0]); be(n, 2); }
+    else { out.push(codes[1]); be(n, 4); }
+  };
+  const walk = (/** @type {any} */ v) => {
+    if (v === null || v === undefined) out.push(0xc0);
+    else if (typeof v === 'boolean') out.push(v ? 0xc3 : 0xc2);
+    else if (v instanceof F64 || (typeof v === 'number' && !Number.isSafeInteger(v))) {
+      const f = new DataView(new ArrayBuffer(8));
+      f.setFloat64(0, v instanceof F64 ? v.value : v);
+      out.push(0xcb, ...new Uint8Array(f.buffer));
+    } else if (typeof v === 'number') {
+      if (v >= 0 && v < 128) out.push(v);
+      else if (v < 0 && v >= -32) out.push(v & 0xff);
+      else if (v >= 0) { out.push(0xcf); be(v, 8); }
+      else { out.push(0xd3); be(Number(BigInt.asUintN(64, BigInt(v))), 8); }
+    } else if (typeof v === 'string') {
+      const bytes = new TextEncoder().encode(v);
+      if (bytes.length < 32) out.push(0xa0 | bytes.length); else { out.push(0xdb); be(bytes.length, 4); }
+      out.push(...bytes);
+    } else if (v instanceof Uint8Array) { out.push(0xc6); be(v.length, 4); out.push(...v); }
+    else if (v instanceof ExtData) { out.push(0xc9); be(v.data.length, 4); out.push(v.type & 0xff, .../** @type {Uint8Array} */ (v.data)); }
+    else if (Array.isArray(v)) { head(0x90, [0xdc, 0xdd], v.length); v.forEach(walk); }
+    else {
+      const entries = Object.entries(v);
+      head(0x80, [0xde, 0xdf], entries.length);
+      for (const [k, item] of entries) { walk(k); walk(item); }
+    }
+  };
+  walk(value);
+  return Uint8Array.from(out);
+}
+
+/**
+ * A copy of a file index whose float fields (the header's rates and timestep, chunk coefficients)
+ * are wrapped in F64, as a Python writer would encode them.
+ * @param {any} index @returns {any}
+ */
+export function withFloats(index) {
+  if (!index || typeof index !== 'object') return index;
+  const copy = structuredClone(index);
+  const h = copy.header;
+  if (h && typeof h === 'object') {
+    for (const k of ['timestep', 'frame_rate', 'control_rate']) if (typeof h[k] === 'number') h[k] = new F64(h[k]);
+  }
+  for (const c of Array.isArray(copy.chunks) ? copy.chunks : []) {
+    if (c && Array.isArray(c.coefficients)) c.coefficients = c.coefficients.map((/** @type {any} */ x) => (typeof x === 'number' ? new F64(x) : x));
+  }
+  return copy;
+}
+
 /**
  * A header map with every required field (values of a small synthetic robot).
  * @param {Record<string, unknown>} fields overrides
@@ -82,22 +154,70 @@ export function headerMap(fields) {
 }
 
 /**
- * Encode streams into a whole file. `streams`: [{name, group, shape, values}] (values row-major).
+ * Forward `predict-shuffle-zstd` transform (spec section 7) of rows r0..r0+R of a row-major C-column
+ * array: per-column predictions in float64, zigzag of the wrapping bit difference, column-major
+ * order, byte shuffle. BigInt arithmetic throughout.
+ * @param {Float64Array} values @param {number} C @param {number} r0 @param {number} R
+ * @param {number[]} predictors @param {{w: Float64Array, nv: number, map: number[], a: number, b: number} | null} velocity
+ * @returns {Uint8Array}
+ */
+export function forwardPredict(values, C, r0, R, predictors, velocity) {
+  const u = new BigUint64Array(values.buffer, values.byteOffset, values.length);
+  const bitsOf = (/** @type {number} */ x) => new BigUint64Array(Float64Array.of(x).buffer)[0];
+  const N = R * C;
+  const T = new Uint8Array(N * 8);
+  for (let c = 0; c < C; c++) {
+    for (let r = 0; r < R; r++) {
+      const at = (r0 + r) * C + c;
+      let p = 0n;
+      if (r > 0) {
+        p = u[at - C];
+        let q = NaN;
+        if (predictors[c] === 1 && r >= 2) q = 2 * values[at - C] - values[at - 2 * C];
+        if (predictors[c] === 2 && velocity) {
+          const v = velocity.map[c];
+          q = values[at - C] + (velocity.a * velocity.w[(r0 + r - 1) * velocity.nv + v] + velocity.b * velocity.w[(r0 + r) * velocity.nv + v]);
+        }
+        if (Number.isFinite(q)) p = bitsOf(q);
+      }
+      const d = BigInt.asUintN(64, u[at] - p);
+      const e = BigInt.asUintN(64, (d << 1n) ^ (BigInt.asIntN(64, d) < 0n ? 0xffffffffffffffffn : 0n));
+      for (let k = 0; k < 8; k++) T[k * N + c * R + r] = Number((e >> BigInt(8 * k)) & 0xffn);
+    }
+  }
+  return T;
+}
+
+/**
+ * Encode streams into a whole file. `streams`: [{name, group, shape, values, predictors?}] (values
+ * row-major). A stream with `predictors` (one id per column) uses `predict-shuffle-zstd`, the others
+ * `delta-shuffle-zstd`; `velocity` gives the coefficients [a, b] and the qpos -> qvel column map used
+ * by predictor 2 (the qvel values come from the 'qvel' stream).
  * @param {{header: Record<string, any>, n_frames: number,
- *   streams: {name: string, group: string, shape: number[], values: Float64Array, dtype?: string}[]}} spec
+ *   streams: {name: string, group: string, shape: number[], values: Float64Array, dtype?: string, predictors?: number[]}[],
+ *   velocity?: {a: number, b: number, map: number[]}}} spec
  * @param {{chunkRows?: number, major?: number, minor?: number}} [opts]
  */
-export function buildVlar(spec, { chunkRows = 512, major = 1, minor = 0 } = {}) {
+export function buildVlar(spec, { chunkRows = 512, major = 1, minor = 1 } = {}) {
   const chunks = [];
   const payloads = [];
   let offset = 0;
+  const qvel = spec.streams.find((s) => s.name === 'qvel');
+  const velocity = spec.velocity && qvel
+    ? { ...spec.velocity, w: qvel.values, nv: qvel.shape.length === 2 ? qvel.shape[1] : 1 } : null;
   for (const s of spec.streams) {
     const C = s.shape.length === 2 ? s.shape[1] : 1;
     for (let r0 = 0; C > 0 && r0 < s.shape[0]; r0 += chunkRows) {
       const R = Math.min(chunkRows, s.shape[0] - r0);
-      const payload = zstdStored(forwardTransform(s.values, C, r0, R));
-      chunks.push({ stream: s.name, row_start: r0, row_count: R, offset, length: payload.length,
-        raw_length: R * C * 8, codec: 'delta-shuffle-zstd', crc32: crc32(payload) });
+      const p = s.predictors;
+      const raw = p ? forwardPredict(s.values, C, r0, R, p, velocity) : forwardTransform(s.values, C, r0, R);
+      const payload = zstdStored(raw);
+      /** @type {Record<string, unknown>} */
+      const chunk = { stream: s.name, row_start: r0, row_count: R, offset, length: payload.length,
+        raw_length: R * C * 8, codec: p ? 'predict-shuffle-zstd' : 'delta-shuffle-zstd', crc32: crc32(payload) };
+      if (p) chunk.predictors = p;
+      if (p?.includes(2) && velocity) chunk.coefficients = [velocity.a, velocity.b];
+      chunks.push(chunk);
       payloads.push(payload);
       offset += payload.length;
     }
@@ -108,18 +228,25 @@ export function buildVlar(spec, { chunkRows = 512, major = 1, minor = 0 } = {}) 
 }
 
 /**
- * Prelude + msgpack header (with its CRC) + data section.
+ * Prelude + msgpack header (with its CRC: of the header for minor 0, of prelude bytes 8..16 and then
+ * the header from minor 1 on) + data section.
  * @param {unknown} index @param {Uint8Array} section @param {{major?: number, minor?: number, headerBytes?: Uint8Array}} [opts]
  */
-export function assemble(index, section, { major = 1, minor = 0, headerBytes = encode(index) } = {}) {
+export function assemble(index, section, { major = 1, minor = 1, headerBytes = encodeMsgpack(withFloats(index)) } = {}) {
   const prelude = new Uint8Array(20);
   prelude.set(MAGIC);
   const view = new DataView(prelude.buffer);
   view.setUint16(8, major, true);
   view.setUint16(10, minor, true);
   view.setUint32(12, headerBytes.length, true);
-  view.setUint32(16, crc32(headerBytes), true);
+  view.setUint32(16, crc32(headerBytes, minor >= 1 ? crc32(prelude.subarray(8, 16)) : 0), true);
   return concat([prelude, headerBytes, section]);
+}
+
+/** The (major, minor) version a file declares. @param {Uint8Array} bytes */
+export function versionOf(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  return { major: view.getUint16(8, true), minor: view.getUint16(10, true) };
 }
 
 /**
@@ -139,5 +266,5 @@ export function splitVlar(bytes) {
 export function rewriteIndex(bytes, mutate, opts = {}) {
   const { index, section } = splitVlar(bytes);
   const edited = mutate(index) ?? index;
-  return assemble(edited, opts.section ?? section);
+  return assemble(edited, opts.section ?? section, versionOf(bytes));
 }

@@ -2,7 +2,9 @@
 /**
  * The live stream client against the messages Python's api.streaming produces: both what a worker
  * publishes while the episode runs ('live') and the sequence rebuilt from the stored file
- * ('rebuilt'). Assembled with LiveEpisode, they must equal decodeReplay of the file bit for bit.
+ * ('rebuilt'). Streams are blinded (no action, progress or outcome); assembled with LiveEpisode, they
+ * must equal decodeReplay of the blinded file (what the trajectory endpoint serves before the vote)
+ * bit for bit, and share every frame with the complete stored file.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -43,12 +45,13 @@ describe('LiveEpisode assembles the stream into the stored replay', () => {
     }
   });
 
-  test('a complete stream equals decodeReplay of the file, bit for bit', async (t) => {
+  test('a complete stream equals decodeReplay of the blinded file, bit for bit', async (t) => {
     assert.equal(arenaCases().length, 2);
     for (const c of arenaCases()) {
       for (const kind of ['live', 'rebuilt']) {
         await t.test(`${c.name} (${kind})`, () => {
-          const replay = decodeReplay(readFileSync(c.file));
+          const replay = decodeReplay(readFileSync(/** @type {string} */ (c.blind_file)));
+          const full = decodeReplay(readFileSync(c.file));
           const live = assemble(readMessages(c.messages[kind]));
           assert.equal(live.ended, true);
           assert.equal(live.episodeId, `ep-${c.name}`);
@@ -56,8 +59,18 @@ describe('LiveEpisode assembles the stream into the stored replay', () => {
           assert.equal(live.nSteps, replay.nSteps);
           assert.deepEqual(live.header, replay.header); // step_frames and metadata.outcome included
           for (const name of ['time', 'qpos', 'qvel', 'ctrl']) assertSameBits(live.frames[name], bytesOf(replay.frames[name]), `${kind} ${name}`);
-          for (const name of ['action', 'progress']) assertSameBits(live.steps[name], bytesOf(replay.steps[name]), `${kind} ${name}`);
-          for (const name of ['time', 'qpos', 'qvel', 'ctrl', 'action', 'progress']) assert.deepEqual(live.shapes[name], replay.shapes[name], name);
+          for (const name of ['time', 'qpos', 'qvel', 'ctrl']) assertSameBits(live.frames[name], bytesOf(full.frames[name]), `${kind} ${name} (complete file)`);
+          assertSameBits(live.steps.action, bytesOf(replay.steps.action), `${kind} action`);
+          assert.deepEqual(Object.keys(live.steps), ['action']);
+          assert.deepEqual(Object.keys(replay.steps), ['action']);
+          for (const name of ['time', 'qpos', 'qvel', 'ctrl', 'action']) assert.deepEqual(live.shapes[name], replay.shapes[name], name);
+          assert.deepEqual(live.header?.step_frames, full.header.step_frames);
+          // blinded: no action space, no outcome, nothing but the shared metadata
+          assert.equal(live.header?.action_space, 'hidden');
+          assert.equal(live.header?.action_dim, 0);
+          assert.equal(live.header?.metadata.outcome, undefined);
+          assert.equal(live.outcome?.success, undefined);
+          assert.equal(live.outcome?.progress, undefined);
           assert.equal(live.outcome?.status, 'done');
           assert.deepEqual(live.outcome?.n_frames, replay.nFrames);
         });
@@ -65,16 +78,15 @@ describe('LiveEpisode assembles the stream into the stored replay', () => {
     }
   });
 
-  test('null actions (policy latency) and null progress (no task metric) become the file\'s NaN rows', () => {
-    const c = fx.cases.find((x) => x.name === 'arena_slow_nometric');
-    assert.ok(c);
-    const messages = readMessages(c.messages.live).map((m) => decodeStreamMessage(m));
-    const frames = messages.filter((m) => m.type === 'frames' && m.step >= 0);
-    assert.ok(frames.some((m) => m.type === 'frames' && m.action === null), 'some steps without an action');
-    assert.ok(frames.every((m) => m.type === 'frames' && m.progress === null), 'no progress anywhere');
-    const live = assemble(readMessages(c.messages.live));
-    const bits = new BigUint64Array(live.steps.progress.buffer, 0, live.nSteps);
-    assert.ok(bits.every((b) => b === 0x7ff8000000000000n));
+  test('frames carry states and ctrl only: no action, no progress', () => {
+    for (const c of arenaCases()) {
+      const messages = readMessages(c.messages.live).map((m) => decodeStreamMessage(m));
+      const frames = messages.filter((m) => m.type === 'frames');
+      assert.ok(frames.length > 2);
+      for (const m of frames) {
+        assert.ok(m.type === 'frames' && !('action' in m) && !('progress' in m), `${c.name} step ${m.type === 'frames' && m.step}`);
+      }
+    }
   });
 
   test('every prefix of the stream is a prefix of the replay, and listeners hear every message', () => {
@@ -92,7 +104,7 @@ describe('LiveEpisode assembles the stream into the stored replay', () => {
       assert.equal(msg.start_frame + msg.n, n);
       assertSameBits(live.frames.qpos, bytesOf(replay.frames.qpos.subarray(0, n * 37)), `qpos after step ${msg.step}`);
       assert.deepEqual(live.header?.step_frames, replay.header.step_frames.slice(0, live.nSteps));
-      assert.equal(live.steps.action.length, live.nSteps * 7);
+      assert.equal(live.steps.action.length, 0);
     });
     const messages = readMessages(c.messages.live);
     messages.forEach((m, i) => {
@@ -101,7 +113,7 @@ describe('LiveEpisode assembles the stream into the stored replay', () => {
     });
     assert.equal(changes, messages.length);
     assert.deepEqual(heard, ['header', ...new Array(messages.length - 2).fill('frames'), 'end']);
-    assert.equal(live.header?.metadata.outcome.terminated, replay.header.metadata.outcome.terminated);
+    assert.equal(live.header?.metadata.outcome, undefined);
   });
 });
 
@@ -158,11 +170,35 @@ describe('protocol errors', () => {
 
   test('a failed episode ends without an outcome in the header', () => {
     const live = started();
-    live.apply(encode({ type: 'end', status: 'failed', error: 'SimulationError: boom' }));
+    live.apply(encode({ type: 'end', status: 'failed', error: 'the policy could not produce an action' }));
     assert.equal(live.ended, true);
-    assert.deepEqual(live.outcome, { type: 'end', status: 'failed', success: null, progress: null, steps: 0, n_frames: 0, terminated: null, error: 'SimulationError: boom' });
+    assert.deepEqual(live.outcome, { type: 'end', status: 'failed', steps: 0, n_frames: 0, error: 'the policy could not produce an action' });
     assert.deepEqual(live.header?.metadata, { seed: 1 });
     assert.equal(live.nFrames, 1);
+  });
+
+  test('waiting messages before the header say how many episodes are ahead; a failure may come first', () => {
+    const live = new LiveEpisode();
+    assert.deepEqual(live.apply(encode({ type: 'waiting', ahead: 3 })), { type: 'waiting', ahead: 3 });
+    assert.equal(live.ahead, 3);
+    live.apply(encode({ type: 'waiting', ahead: null }));
+    assert.equal(live.ahead, null);
+    live.apply(encode(header()));
+    protocolError(() => live.apply(encode({ type: 'waiting', ahead: 1 })), /a waiting message after the header message/);
+    const failed = new LiveEpisode();
+    failed.apply(encode({ type: 'waiting', ahead: 0 }));
+    failed.apply(encode({ type: 'end', status: 'failed', error: 'the policy could not produce an action' }));
+    assert.equal(failed.ended, true);
+    assert.equal(failed.header, null);
+  });
+
+  test('an unblinded stream (action and progress present) still assembles them', () => {
+    const live = started();
+    live.apply(encode(frames({ step: 0, start_frame: 1, action: [1, 2], progress: 0.5 })));
+    assert.deepEqual(live.steps.action, Float64Array.of(1, 2));
+    assert.deepEqual(live.steps.progress, Float64Array.of(0.5));
+    live.apply(encode({ type: 'end', status: 'done', steps: 1, n_frames: 2, success: true, progress: 0.5, terminated: 'success' }));
+    assert.deepEqual(live.header?.metadata.outcome, { success: true, progress: 0.5, steps: 1, n_frames: 2, terminated: 'success' });
   });
 
   test('buffers grow past their first capacity and keep every row', () => {

@@ -86,10 +86,24 @@ describe('prelude and header', () => {
   });
 
   test('a newer minor version reads, and reports the version the file declares', () => {
-    const bytes = GOLDEN.slice();
-    new DataView(bytes.buffer).setUint16(10, 7, true);
+    const bytes = assemble(INDEX, SECTION, { minor: 7 }); // from 1.1 on the CRC covers the version too
     assert.deepEqual(decodeReplay(bytes).version, { major: 1, minor: 7 });
     assert.deepEqual(readHeader(bytes).version, { major: 1, minor: 7 });
+  });
+
+  test('from 1.1 on the CRC covers the version and header-length fields', () => {
+    const v11 = assemble(INDEX, SECTION, { minor: 1 });
+    assert.deepEqual(decodeReplay(v11).version, { major: 1, minor: 1 });
+    for (const [at, bit] of [[10, 0x01], [11, 0x04], [9, 0x00], [12, 0x01], [14, 0x10]]) {
+      if (!bit) continue;
+      const damaged = v11.slice();
+      damaged[at] ^= bit; // e.g. minor 1 -> 0, or 1.1 -> 1.1025; a longer H is also "truncated"
+      assert.throws(() => readHeader(damaged), (/** @type {any} */ e) => e instanceof CorruptReplayError
+        && /CRC-32 check|truncated replay/.test(e.message));
+    }
+    const v10 = GOLDEN.slice();
+    v10[10] ^= 0x01; // a 1.0 file whose minor reads 1: the 1.1 rule applies and fails
+    rejects(v10, CorruptReplayError, /^corrupt replay: the prelude and header fail their CRC-32 check/, readHeader);
   });
 
   test('a flipped header byte fails the header CRC-32', () => {
@@ -100,7 +114,9 @@ describe('prelude and header', () => {
 
   test('a header that is not msgpack, or lacks or mistypes a field', () => {
     rejects(assemble(null, SECTION, { headerBytes: Uint8Array.of(0xc1) }), CorruptReplayError,
-      /^corrupt replay header: not valid msgpack \(/);
+      /^corrupt replay header: file: byte 0xc1 is not a msgpack value$/);
+    rejects(assemble(null, SECTION, { headerBytes: Uint8Array.of(0x81, 0xa1) }), CorruptReplayError,
+      /^corrupt replay header: file \(a key\): truncated msgpack$/);
     rejects(assemble(null, SECTION, { headerBytes: Uint8Array.of(0x93, 1, 2, 3) }), CorruptReplayError,
       /^corrupt replay header: file should be a map, got an array$/);
     rejects(edited((i) => { i.header.nq = 'eight'; }), CorruptReplayError,
@@ -165,8 +181,10 @@ describe('stream table', () => {
 
   test('step_frames must be non-decreasing and inside the frames', () => {
     rejects(edited((i) => { i.header.step_frames = [0, 8, 4]; }), CorruptReplayError,
-      /^corrupt replay: header\.step_frames\[2\] = 4 is not in \[8, n_frames=12\)$/);
-    rejects(edited((i) => { i.header.step_frames = [0, 4, 12]; }), CorruptReplayError, /step_frames\[2\] = 12 is not in/);
+      /^corrupt replay: header\.step_frames\[2\]: 4 < 8; must be non-decreasing$/);
+    // half-open: n_frames itself is outside
+    rejects(edited((i) => { i.header.step_frames = [0, 4, 12]; }), CorruptReplayError,
+      /^corrupt replay: header\.step_frames\[2\]: 12 is outside \[0, n_frames=12\)$/);
   });
 
   test('absurd sizes are refused before anything is allocated', () => {
@@ -211,12 +229,18 @@ describe('chunk payloads', () => {
     rejects(withPayload(4, zstdStored(short)), CorruptReplayError,
       /^corrupt replay: chunk 4 \(stream 'qpos', rows 4\.\.8\) declares 248 decompressed bytes, the chunk table says 256$/);
     rejects(withPayload(4, zstdStored(short, { contentSize: null })), CorruptReplayError,
-      /^corrupt replay: chunk 4 \(stream 'qpos', rows 4\.\.8\) decompressed to 248 bytes, the chunk table says 256$/);
+      /^corrupt replay: chunk 4 \(stream 'qpos', rows 4\.\.8\)'s zstd frame does not declare its content size$/);
+    const right = zstdStored(new Uint8Array(256));
+    rejects(withPayload(4, concat([right, Uint8Array.of(0)])), CorruptReplayError,
+      /^corrupt replay: chunk 4 \(stream 'qpos', rows 4\.\.8\) holds bad zstd data \(1 bytes after the frame\)$/);
+    rejects(withPayload(4, concat([right, right])), CorruptReplayError, /holds bad zstd data \(\d+ bytes after the frame\)/);
+    rejects(withPayload(4, right.subarray(0, right.length - 1)), CorruptReplayError,
+      /holds bad zstd data \(the frame runs past the payload\)$/);
   });
 
   test('a stored (uncompressed) zstd frame with the right size decodes', () => {
     const { frames } = decodeReplay(GOLDEN);
-    const zeros = withPayload(4, zstdStored(new Uint8Array(256), { contentSize: null }));
+    const zeros = withPayload(4, zstdStored(new Uint8Array(256)));
     const qpos = decodeReplay(zeros).frames.qpos;
     assert.deepEqual(qpos.subarray(0, 32), frames.qpos.subarray(0, 32));
     assert.deepEqual([...qpos.subarray(32, 64)], new Array(32).fill(0));

@@ -91,7 +91,7 @@ describe('decodeReplay of files Python wrote', () => {
     const { dataStart } = splitVlar(bytes);
     const index = readHeader(bytes.subarray(0, dataStart));
     const replay = decodeReplay(bytes);
-    assert.deepEqual(index.version, { major: 1, minor: 0 });
+    assert.deepEqual(index.version, { major: 1, minor: 1 });
     assert.deepEqual(index.header, replay.header);
     assert.equal(index.n_frames, replay.nFrames);
     assert.deepEqual(index.streams, replay.streams);

@@ -1,0 +1,74 @@
+"""Views of stored records for the voter who owns them, blinded until the battle's vote (`api.blind`).
+
+Before the vote an episode view carries its status, step count and stream/trajectory URLs; success,
+progress, the trajectory's size and the failure reason are withheld (a failed side says only that it
+failed). After the vote every turn shows everything, and the vote reveals both names.
+"""
+
+from __future__ import annotations
+
+from api.blind import failure_notice
+from api.store.port import Store
+from api.views import BattleView, EpisodeView, ModelView, Reveal, Sides, TurnView
+from policy_host.registry import ModelEntry, Registry
+from schemas.records import BattleRecord, EpisodeRecord, EpisodeStatus, Side, TurnRecord, VoteRecord
+from sim_engine.instructions import interpret
+from sim_engine.scene import get_scene
+
+
+class Presenter:
+    def __init__(self, store: Store, registry: Registry) -> None:
+        self.store, self.registry = store, registry
+
+    def battle(self, b: BattleRecord) -> BattleView:
+        vote = self.store.get_vote(b.id)
+        return BattleView(battle_id=b.id, session_id=b.session_id, seq=b.seq, robot_id=b.robot_id,
+                          scene_id=b.scene_id, created_at=b.created_at, status="voted" if vote else "open",
+                          turns=[self.turn(t, b, revealed=vote is not None) for t in self.store.list_turns(b.id)],
+                          vote=self.reveal(b, vote) if vote else None)
+
+    def turn(self, t: TurnRecord, battle: BattleRecord, *, revealed: bool) -> TurnView:
+        eps = {e.side: e for e in self.store.list_episodes(t.id)}
+        scene = get_scene(battle.scene_id)
+        return TurnView(turn_id=t.id, battle_id=t.battle_id, seq=t.seq, instruction=t.instruction, seed=t.seed,
+                        max_steps=t.max_steps, start=t.start, status=turn_status(list(eps.values())),
+                        task=interpret(t.instruction, bowl=scene.bowl),
+                        episodes=Sides(left=self.episode(eps[Side.LEFT], revealed=revealed),
+                                       right=self.episode(eps[Side.RIGHT], revealed=revealed)))
+
+    def episode(self, e: EpisodeRecord, *, revealed: bool) -> EpisodeView:
+        r = e.result
+        done = e.status is EpisodeStatus.DONE
+        failed = e.status is EpisodeStatus.FAILED
+        error = (e.error or "failed") if revealed else failure_notice(e.side.value)
+        return EpisodeView(
+            episode_id=e.id, status=e.status,
+            success=r.success if r and revealed else None,
+            progress=r.progress if r and revealed else None,
+            steps=r.steps if r else None,
+            error=error if failed else None,
+            stream_url=f"/api/episodes/{e.id}/stream",
+            trajectory_url=f"/api/episodes/{e.id}/trajectory" if done else None,
+            trajectory_bytes=r.trajectory_bytes if r and revealed else None)
+
+    def reveal(self, battle: BattleRecord, vote: VoteRecord) -> Reveal:
+        return Reveal(battle_id=battle.id, choice=vote.choice, left=self.model(battle.left_policy),
+                      right=self.model(battle.right_policy))
+
+    def model(self, name: str) -> ModelView:
+        entry = self.registry.entries.get(name)
+        if entry is None:  # removed from the registry since the battle: still reveal the name
+            return ModelView(name=name, organisation="unknown", licence="unknown", description="")
+        return model_view(entry)
+
+
+def turn_status(episodes: list[EpisodeRecord]) -> str:
+    """running while any side is queued or running; failed if any side failed; done otherwise."""
+    statuses = {e.status for e in episodes}
+    if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}:
+        return "running"
+    return "failed" if EpisodeStatus.FAILED in statuses else "done"
+
+
+def model_view(e: ModelEntry) -> ModelView:
+    return ModelView(name=e.name, organisation=e.organisation, licence=e.licence, description=e.description)
