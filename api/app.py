@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[web.page, web.app_file, web.vendor_file,
                         catalogue.health, catalogue.robots, catalogue.scenes, catalogue.models, catalogue.scene_bundle,
                         battles.create_session, battles.get_session, battles.my_battles, battles.new_battle,
-                        battles.get_battle, battles.create_turn, battles.get_turn, battles.vote,
+                        battles.get_battle, battles.create_turn, battles.understand, battles.get_turn, battles.vote,
                         episodes.trajectory, episodes.stream, leaderboard.leaderboard, leaderboard.votes],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
                       "assets": Provide(lambda: assets, use_cache=True, sync_to_thread=False),

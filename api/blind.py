@@ -24,7 +24,8 @@ from replay_format import ReplayHeader, decode_replay, encode_replay
 
 HIDDEN_ACTION_SPACE = "hidden"
 #: Header metadata a voter may see before the vote: none of it depends on the policy.
-SHARED_METADATA = frozenset({"instruction", "seed", "max_steps", "task", "initial_state"})
+SHARED_METADATA = frozenset({"instruction", "seed", "max_steps", "task", "initial_state", "understanding",
+                             "previous_instructions"})
 
 
 def failure_notice(side: str | None = None) -> str:

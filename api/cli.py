@@ -7,12 +7,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
 from api.config import load_settings
-from schemas.errors import ArenaError, MissingDependencyError
+from api.policy_commands import MODELS_HELP, registry
+from schemas.errors import ArenaError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -22,28 +23,54 @@ if TYPE_CHECKING:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run one command. Every error is one line on stderr and a non-zero exit: 2 for the arena's own errors
+    (and bad arguments), 1 for a file that cannot be read and anything unexpected (`--debug` shows its
+    traceback), 130 for Ctrl-C."""
+    args = _parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ArenaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
+    except OSError as exc:  # missing, unreadable, a folder, a full disk
+        return _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc), 1)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (arena --debug ... shows the traceback)", 1)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with each usage error on one line (the usage itself is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="arena", description=__doc__)
+    p = _Parser(prog="arena", description=__doc__)
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
     s = sub.add_parser("serve", help="serve the arena with granian (ARENA_HOST/ARENA_PORT/ARENA_DATA_DIR)")
     s.set_defaults(func=cmd_serve)
+    from api.worker_main import add_serve_flags, add_worker_command  # scale-out: --store/--redis, `arena worker`
+
+    add_serve_flags(s)
+    add_worker_command(sub)
     e = sub.add_parser("episode", help="run one episode and write its replay file")
     e.add_argument("--policy", required=True)
     e.add_argument("--instruction", required=True)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--robot", default="franka")
     e.add_argument("--scene", default="table")
-    e.add_argument("--max-steps", type=int, default=50)
-    e.add_argument("--models", default=None, help="registry file (default: the packaged models.toml)")
+    e.add_argument("--max-steps", type=int, default=None, help="control steps (default: ARENA_MAX_STEPS, else 50)")
+    e.add_argument("--models", default=None, help=MODELS_HELP)
     e.add_argument("-o", "--output", type=Path, required=True)
     e.set_defaults(func=cmd_episode)
     i = sub.add_parser("inspect", help="print a replay file's header and per-step summary")
@@ -52,39 +79,22 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--png", type=Path, help="also render a filmstrip of the episode to this PNG")
     i.add_argument("--tiles", type=int, default=6, help="frames in the filmstrip")
     i.set_defaults(func=cmd_inspect)
-    m = sub.add_parser("models", help="list the policy registry")
-    m.add_argument("--models", default=None)
-    m.set_defaults(func=cmd_models)
     from api.lab.commands import add_commands  # demos, train, eval (learned policies)
 
     add_commands(sub)
     from api.ratings.commands import add_commands as add_data_commands  # export votes
 
     add_data_commands(sub)
-    _policy_commands(sub)
+    from api.policy_commands import add_commands as add_policy_commands  # models, policy-server, check-policy
+
+    add_policy_commands(sub)
     return p
 
 
-def _policy_commands(sub: argparse._SubParsersAction) -> None:
-    v = sub.add_parser("policy-server", help="serve a registry policy over openpi's or RoboArena's websocket protocol")
-    v.add_argument("--policy", required=True)
-    v.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0: every one)")
-    v.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed)")
-    v.add_argument("--protocol", choices=["openpi", "roboarena"], default="openpi")
-    v.add_argument("--api-key-env", metavar="VAR", help="require the API key held in this environment variable")
-    v.add_argument("--models", default=None)
-    v.set_defaults(func=cmd_policy_server)
-    c = sub.add_parser("check-policy", help="check a registry policy against the arena's policy protocol")
-    c.add_argument("policy")
-    c.add_argument("--models", default=None)
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--calls", type=int, default=4, help="inferences to check")
-    c.add_argument("--budget", type=float, default=1.0, help="wall-time budget per inference, seconds")
-    c.add_argument("--json", action="store_true", help="print the report as JSON")
-    c.set_defaults(func=cmd_check_policy)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
+    from api.worker_main import apply_flags
+
+    apply_flags(args)  # --store/--redis/--workers/--host/--port -> ARENA_*, inherited by granian
     settings = load_settings()
     cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", settings.host,
            "--port", str(settings.port), "--workers", "1", "api.app:create_app"]
@@ -98,19 +108,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_episode(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from policy_host.registry import DEFAULT_PATH, Registry
     from sim_engine.episode import EpisodeSpec, run_episode
 
-    registry = Registry.from_file(args.models or DEFAULT_PATH)
+    models = registry(args.models)
     spec = EpisodeSpec(robot_id=args.robot, scene_id=args.scene, instruction=args.instruction, seed=args.seed,
-                       max_steps=args.max_steps)
+                       max_steps=load_settings().max_steps if args.max_steps is None else args.max_steps)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(),
                TextColumn("step {task.completed:.0f}/{task.total:.0f}"),
                TextColumn("progress {task.fields[progress]}"), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(args.policy, total=spec.max_steps, progress="-")
         sink = _ProgressSink(bar, task)
-        with registry.open(args.policy) as policy:
+        with models.open(args.policy) as policy:
             out = run_episode(spec, policy, sink, policy_name=args.policy)
         bar.update(task, total=out.outcome.steps)
     args.output.write_bytes(out.replay)
@@ -178,59 +187,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def _raw_bytes(replay: Replay) -> int:
     return sum(a.nbytes for a in (*replay.frames.values(), *replay.steps.values()))
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from policy_host.registry import DEFAULT_PATH, Registry
-
-    registry = Registry.from_file(args.models or DEFAULT_PATH)
-    for e in registry.entries.values():
-        flag = "" if e.arena else "  (not in arena pairings)"
-        print(f"{e.name:20s} {e.kind:16s} latency={e.latency_s:.2f}s  {e.organisation} · {e.licence}{flag}")
-        if e.description:
-            print(f"{'':20s} {e.description}")
-    return 0
-
-
-def cmd_policy_server(args: argparse.Namespace) -> int:
-    from policy_host.registry import DEFAULT_PATH, Registry
-
-    try:
-        from policy_host.server import PolicyServer
-    except ModuleNotFoundError as exc:
-        raise MissingDependencyError(exc.name or "openpi-client", "pip install -e .[learned]") from exc
-    registry = Registry.from_file(args.models or DEFAULT_PATH)
-    registry.get(args.policy)
-    api_key = None
-    if args.api_key_env:
-        api_key = os.environ.get(args.api_key_env) or sys.exit(f"error: {args.api_key_env} is not set")
-    server = PolicyServer(lambda: registry.build(args.policy), protocol=args.protocol, host=args.host,
-                          port=args.port, api_key=api_key)
-    print(f"serving {args.policy} ({args.protocol}) on ws://{args.host}:{server.port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.shutdown()
-    return 0
-
-
-def cmd_check_policy(args: argparse.Namespace) -> int:
-    import msgspec
-
-    from policy_host.registry import DEFAULT_PATH, Registry
-    from sim_engine.conformance import check_policy
-
-    registry = Registry.from_file(args.models or DEFAULT_PATH)
-    with registry.open(args.policy) as policy:
-        report = check_policy(policy, name=args.policy, seed=args.seed, calls=args.calls,
-                              latency_budget_s=args.budget)
-    if args.json:
-        print(msgspec.json.encode(report).decode())
-    else:
-        for check in report.checks:
-            print(f"{check.status.value.upper():4s}  {check.name:11s} {check.message}")
-        print(f"{args.policy}: {'passed' if report.passed else 'FAILED'}")
-    return 0 if report.passed else 1
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ failed). After the vote every turn shows everything, and the vote reveals both n
 
 from __future__ import annotations
 
+from typing import Literal
+
 from api.blind import failure_notice
 from api.store.port import Store
 from api.views import BattleView, EpisodeView, ModelView, Reveal, Sides, TurnView
 from policy_host.registry import ModelEntry, Registry
 from schemas.records import BattleRecord, EpisodeRecord, EpisodeStatus, Side, TurnRecord, VoteRecord
-from sim_engine.instructions import interpret
 from sim_engine.scene import get_scene
+from sim_engine.understanding import parse
 
 
 class Presenter:
@@ -22,17 +24,23 @@ class Presenter:
 
     def battle(self, b: BattleRecord) -> BattleView:
         vote = self.store.get_vote(b.id)
+        turns = self.store.list_turns(b.id)
         return BattleView(battle_id=b.id, session_id=b.session_id, seq=b.seq, robot_id=b.robot_id,
                           scene_id=b.scene_id, created_at=b.created_at, status="voted" if vote else "open",
-                          turns=[self.turn(t, b, revealed=vote is not None) for t in self.store.list_turns(b.id)],
+                          turns=[self.turn(t, b, revealed=vote is not None, earlier=turns[:i])
+                                 for i, t in enumerate(turns)],
                           vote=self.reveal(b, vote) if vote else None)
 
-    def turn(self, t: TurnRecord, battle: BattleRecord, *, revealed: bool) -> TurnView:
+    def turn(self, t: TurnRecord, battle: BattleRecord, *, revealed: bool,
+             earlier: list[TurnRecord] | None = None) -> TurnView:
         eps = {e.side: e for e in self.store.list_episodes(t.id)}
-        scene = get_scene(battle.scene_id)
+        if earlier is None:
+            earlier = [p for p in self.store.list_turns(battle.id) if p.seq < t.seq]
+        chain = continued_instructions(earlier) if t.start == "continue" else ()
+        understood = parse(t.instruction, get_scene(battle.scene_id), previous=chain)
         return TurnView(turn_id=t.id, battle_id=t.battle_id, seq=t.seq, instruction=t.instruction, seed=t.seed,
                         max_steps=t.max_steps, start=t.start, status=turn_status(list(eps.values())),
-                        task=interpret(t.instruction, bowl=scene.bowl),
+                        task=understood.task, understanding=understood,
                         episodes=Sides(left=self.episode(eps[Side.LEFT], revealed=revealed),
                                        right=self.episode(eps[Side.RIGHT], revealed=revealed)))
 
@@ -62,7 +70,18 @@ class Presenter:
         return model_view(entry)
 
 
-def turn_status(episodes: list[EpisodeRecord]) -> str:
+def continued_instructions(turns: list[TurnRecord]) -> tuple[str, ...]:
+    """The instructions a turn after `turns` continues: back to (and including) the last one that reset
+    the scene, oldest first. "now put it in the bowl" refers to what they were about."""
+    chain: list[str] = []
+    for t in reversed(turns):
+        chain.append(t.instruction)
+        if t.start != "continue":
+            break
+    return tuple(reversed(chain))
+
+
+def turn_status(episodes: list[EpisodeRecord]) -> Literal["running", "done", "failed"]:
     """running while any side is queued or running; failed if any side failed; done otherwise."""
     statuses = {e.status for e in episodes}
     if statuses & {EpisodeStatus.QUEUED, EpisodeStatus.RUNNING}:

@@ -17,7 +17,7 @@ from api.jobs.port import EpisodeJob, JobQueue
 from api.limits.rules import RateRules
 from api.live.port import LiveBus
 from api.pacing import anchor_time
-from api.presenter import Presenter, model_view, turn_status
+from api.presenter import Presenter, continued_instructions, model_view, turn_status
 from api.store.port import Store
 from api.views import (
     BattleView,
@@ -44,9 +44,11 @@ from schemas.records import (
     TurnRecord,
     VoteRecord,
 )
+from schemas.task import Understanding
 from sim_engine.episode import MAX_STEPS_LIMIT, EpisodeSpec
 from sim_engine.robots import ROBOTS
 from sim_engine.scene import SCENES, build_bundle, get_robot, get_scene
+from sim_engine.understanding import understand
 
 _rng = secrets.SystemRandom()
 
@@ -189,6 +191,10 @@ class ArenaService:
                     start: Literal["continue", "reset"] = "continue") -> TurnCreated:
         battle = self._owned_battle(battle_id, caller)
         text = self._check_instruction(instruction)
+        previous = self.store.list_turns(battle_id)
+        sources = self._continue_from(previous[-1]) if start == "continue" and previous else None
+        chain = continued_instructions(previous) if sources else ()
+        understand(text, battle.scene_id, previous=chain)  # refuses objects the scene does not have
         steps = self.default_max_steps if max_steps is None else max_steps
         if not 1 <= steps <= MAX_STEPS_LIMIT:
             raise ValidationError("max_steps", f"must be between 1 and {MAX_STEPS_LIMIT}")
@@ -196,8 +202,6 @@ class ArenaService:
             raise NotReadyError("this battle has been voted on; start a new battle for more turns")
         self._check_running(caller)
         self.limits.check("turns", caller.voter_id, caller.client)
-        previous = self.store.list_turns(battle_id)
-        sources = self._continue_from(previous[-1]) if start == "continue" and previous else None
         now = time.time()
         turn = TurnRecord(id=new_id(), battle_id=battle_id, seq=len(previous), instruction=text,
                           seed=_rng.randrange(2**31), max_steps=steps, created_at=now,
@@ -210,7 +214,7 @@ class ArenaService:
         stored = self.store.create_turn(turn, episodes)  # acknowledged from here: recover() reruns it after a crash
         turn = stored if isinstance(stored, TurnRecord) else turn
         for ep in episodes:
-            self._enqueue(battle, turn, ep, caller.voter_id, (sources or {}).get(ep.side))
+            self._enqueue(battle, turn, ep, caller.voter_id, (sources or {}).get(ep.side), chain)
         return TurnCreated(turn_id=turn.id, battle_id=battle_id, seq=turn.seq, start=turn.start,
                            episodes={ep.side.value: ep.id for ep in episodes})
 
@@ -238,11 +242,12 @@ class ArenaService:
         return text
 
     def _enqueue(self, battle: BattleRecord, turn: TurnRecord, ep: EpisodeRecord, voter: str,
-                 start_from: str | None) -> None:
+                 start_from: str | None, chain: tuple[str, ...]) -> None:
         self.bus.open(ep.id)
         self.queue.submit(EpisodeJob(episode_id=ep.id, robot_id=battle.robot_id, scene_id=battle.scene_id,
                                      policy=ep.policy, instruction=turn.instruction, seed=turn.seed,
-                                     max_steps=turn.max_steps, voter=voter, start_from=start_from))
+                                     max_steps=turn.max_steps, voter=voter, start_from=start_from,
+                                     previous_instructions=list(chain)))
 
     def recover(self) -> int:
         """Requeue episodes that were acknowledged but never finished (the server died or stopped).
@@ -252,15 +257,20 @@ class ArenaService:
         pending = self.store.list_unfinished_episodes()
         for ep in pending:
             turn = self.store.get_turn(ep.turn_id)
-            self._enqueue(self.store.get_battle(ep.battle_id), turn, ep, ep.voter_id or "",
-                          self._start_source(turn, ep.side))
+            earlier = [t for t in self.store.list_turns(turn.battle_id) if t.seq < turn.seq]
+            source = (self._continue_from(earlier[-1]) or {}).get(ep.side) if turn.start == "continue" else None
+            self._enqueue(self.store.get_battle(ep.battle_id), turn, ep, ep.voter_id or "", source,
+                          continued_instructions(earlier) if source else ())
         return len(pending)
 
-    def _start_source(self, turn: TurnRecord, side: Side) -> str | None:
-        if turn.start != "continue" or turn.seq == 0:
-            return None
-        previous = self.store.list_turns(turn.battle_id)[turn.seq - 1]
-        return (self._continue_from(previous) or {}).get(side)
+    def understand(self, battle_id: str, instruction: str, start: Literal["continue", "reset"],
+                   caller: Caller) -> Understanding:
+        """How an instruction would be understood in this battle, before anything runs: a 400 naming
+        `instruction` (with what the scene has) if it names an object the scene does not have."""
+        battle = self._owned_battle(battle_id, caller)
+        previous = self.store.list_turns(battle_id)
+        chain = continued_instructions(previous) if start == "continue" and previous else ()
+        return understand(self._check_instruction(instruction), battle.scene_id, previous=chain)
 
     def turn(self, turn_id: str, caller: Caller) -> TurnView:
         t = self.store.get_turn(turn_id)

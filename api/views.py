@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from schemas.records import EpisodeStatus, VoteChoice
-from schemas.task import TaskSpec
+from schemas.task import TaskSpec, Understanding
 
 
 class SessionCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -89,7 +89,8 @@ class TurnView(msgspec.Struct, frozen=True, kw_only=True):
     max_steps: int
     start: str  # "reset" (a fresh layout from `seed`) or "continue" (each side's previous final state)
     status: Literal["running", "done", "failed"]
-    task: TaskSpec
+    task: TaskSpec  # the first scored part (kept for older clients); `understanding` has every part
+    understanding: Understanding
     episodes: Sides
 
 

@@ -23,6 +23,7 @@ from policy_host.registry import Registry
 from replay_format import ReplayHeader
 from schemas.records import EpisodeResult
 from sim_engine.episode import EpisodeOutcome, EpisodeSpec, StepFrames, run_episode
+from sim_engine.state import InitialState, final_state
 
 log = logging.getLogger("arena.worker")
 
@@ -58,11 +59,23 @@ class EpisodeWorker:
             self.store.fail_episode(job.episode_id, f"{type(exc).__name__}: {exc}", time.time())
             self.bus.publish(job.episode_id, encode(failed_message()), final=True)
 
+    def _initial_state(self, job: EpisodeJob) -> InitialState | None:
+        """For a continued turn: the final state of the same side's previous episode, from its complete
+        stored file (the header records which file and frame, so the replay stays exact)."""
+        if job.start_from is None:
+            return None
+        previous = self.store.get_episode(job.start_from)
+        digest = previous.result.trajectory_sha256 if previous.result else None
+        return final_state(self.store.get_trajectory(job.start_from), trajectory_sha256=digest,
+                           episode_id=job.start_from)
+
     def _run(self, job: EpisodeJob) -> None:
         spec = EpisodeSpec(robot_id=job.robot_id, scene_id=job.scene_id, instruction=job.instruction,
-                           seed=job.seed, max_steps=job.max_steps)
+                           seed=job.seed, max_steps=job.max_steps,
+                           previous_instructions=tuple(job.previous_instructions))
+        start = self._initial_state(job)
         with self.registry.open(job.policy) as policy:
-            out = run_episode(spec, policy, _BusSink(self.bus, job.episode_id))
+            out = run_episode(spec, policy, _BusSink(self.bus, job.episode_id), initial_state=start)
         result = EpisodeResult(
             success=out.outcome.success, progress=out.outcome.progress, steps=out.outcome.steps,
             n_frames=out.outcome.n_frames, terminated=out.outcome.terminated, wall_time_s=out.wall_time_s,

@@ -67,12 +67,17 @@ def coverage(m: Method, votes: int, reps: int, ties: bool = True) -> float:
 
 
 def confident_misorder(m: Method, votes: int, reps: int) -> float:
-    """Share of boards whose ranks put a model strictly above one that is truly >= 50 points better."""
+    """Share of boards that claim a model is above one that is truly >= 50 points better. The old board
+    claims it by its rank (point order); the new one only when the intervals separate (Rank (UB))."""
     bad = 0
     for rep in range(reps):
         b = m.board(sim.battles(TRUE, votes, 9_000 + rep))
-        bad += any(TRUE[x] - TRUE[y] >= 50 and b[x][3] > b[y][3] for x in b for y in b)
+        bad += any(TRUE[x] - TRUE[y] >= 50 and _claims_above(m, b, y, x) for x in b for y in b)
     return bad / reps
+
+
+def _claims_above(m: Method, b: dict[str, tuple[float, float, float, int]], y: str, x: str) -> bool:
+    return b[y][3] < b[x][3] if m.old is not None else b[y][1] > b[x][2]
 
 
 def mean_tau(m: Method, votes: int, reps: int) -> float:

@@ -109,7 +109,8 @@ def content_size(payload: bytes | memoryview) -> int | None:
 def inflate(payload: bytes | memoryview, raw_length: int, decompressor: zstandard.ZstdDecompressor) -> bytes:
     """zstd-decompress one payload: exactly one frame, no trailing bytes, declared size == raw_length."""
     if (length := zstd_frame_length(payload)) != len(payload):
-        why = "the frame runs past the payload" if length > len(payload) else f"{len(payload) - length} bytes after the frame"
+        extra = len(payload) - length
+        why = "the frame runs past the payload" if extra < 0 else f"{extra} bytes after the frame"
         raise ChunkDecodeError(f"bad zstd data ({why})")
     try:
         declared = content_size(payload)

@@ -95,10 +95,7 @@ def _rebuild(
     with np.errstate(all="ignore"):
         for r in range(1, len(bits)):
             prev = values[r - 1]
-            if r >= 2:
-                pred = np.where(linear, _finite_or(2.0 * prev - values[r - 2], prev), prev)
-            else:
-                pred = prev
+            pred = np.where(linear, _finite_or(2.0 * prev - values[r - 2], prev), prev) if r >= 2 else prev
             if w is not None:
                 pred = np.where(linear, pred, _finite_or(prev + (a * w[r - 1] + b * w[r]), prev))
             bits[r] = _bits(pred) + delta[r]

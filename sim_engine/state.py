@@ -54,6 +54,15 @@ def final_state(trajectory: bytes | Replay, *, trajectory_sha256: str | None = N
     return _frame_state(trajectory, last, source)
 
 
+def reset_state(world: World, seed: int) -> InitialState:
+    """The seed's layout as a state: a reset episode's frame 0, bit for bit, without running it (e.g. to
+    show the starting scene the moment a turn is created). Starting from it equals starting from a reset."""
+    data = mujoco.MjData(world.model)
+    world.reset(data, seed)
+    return InitialState(qpos=data.qpos.copy(), qvel=data.qvel.copy(), ctrl=data.ctrl.copy(),
+                        bundle_hash=world.bundle.content_hash, source=dict(RESET))
+
+
 def initial_state_of(replay: Replay) -> InitialState:
     """Frame 0 of a replay with the source its header recorded: re-running the episode's spec and policy
     from it reproduces the file (a reset episode too: restoring its frame 0 equals the seeded reset)."""

@@ -19,6 +19,7 @@ class EpisodeJob(msgspec.Struct, frozen=True, kw_only=True):
     max_steps: int
     voter: str = ""  # whose turn this is: queues share workers fairly between voters
     start_from: str | None = None  # an episode whose final state this one starts from (a continued turn)
+    previous_instructions: list[str] = []  # the turns it continues, oldest first ("now put it in the bowl")
 
 
 JobHandler = Callable[[EpisodeJob], None]

@@ -63,7 +63,7 @@ class RedisQueue:
 
     def __init__(self, client: redis.Redis, handler: JobHandler | None = None, *, prefix: str = "arena:",
                  concurrency: int = 1, visibility_s: float = 60.0, heartbeat_s: float | None = None,
-                 max_deliveries: int = 3, on_dead: DeadHandler | None = None, alive_s: float = 15.0) -> None:
+                 max_deliveries: int = 3, on_dead: DeadHandler | None = None, alive_s: float = 10.0) -> None:
         self.client: Any = client  # redis-py's reply types are unions of every RESP shape
         self.handler, self.on_dead = handler, on_dead
         self.p = f"{prefix}q:"
@@ -129,6 +129,8 @@ class RedisQueue:
     def start(self) -> None:
         with _errors("creating the consumer group"), contextlib.suppress(redis.ResponseError):  # BUSYGROUP
             self.client.xgroup_create(self.p + "stream", GROUP, id="0", mkstream=True)
+        with _errors("registering the worker"):
+            self._scripts["WORKERS"](keys=[self.p + "workers"], args=[self.consumer, self.alive_s])
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="episode")
         for target, name in ((self._loop, "queue-take"), (self._heartbeat, "queue-heartbeat")):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -224,7 +226,7 @@ class RedisQueue:
 
     def _heartbeat(self) -> None:
         """Touch the jobs this process runs (so no one reclaims them) and say the worker is alive."""
-        while not self._stop.wait(self.heartbeat_s):
+        while not self._stop.wait(min(self.heartbeat_s, self.alive_s / 4)):
             with self._lock:
                 entries = [t.entry for t in self._inflight.values()]
             try:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from api.policy_commands import MODELS_HELP, registry
+
 if TYPE_CHECKING:
     from policy_host.learned.samples import Samples
 
@@ -38,8 +40,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--policy", required=True)
     e.add_argument("--episodes", type=int, default=50)
     e.add_argument("--families", default="pick,place,stack,push")
-    e.add_argument("--max-steps", type=int, default=60)
-    e.add_argument("--models", default=None, help="registry file (default: the packaged models.toml)")
+    e.add_argument("--max-steps", type=int, default=60, help="control steps (60: the length of docs/eval's reports)")
+    e.add_argument("--models", default=None, help=MODELS_HELP)
     e.add_argument("--out", type=Path, default=None, help="report path without suffix (default docs/eval/<policy>)")
     e.set_defaults(func=cmd_eval)
 
@@ -191,10 +193,9 @@ def _write_card_md(out: Path, card: dict) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from policy_host.registry import Registry
     from sim_engine.evaluate import evaluate, write
 
-    registry = Registry.from_file(args.models) if args.models else Registry.from_file()
+    models = registry(args.models)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     with _bar() as bar:
         tasks = {f: bar.add_task(f"{args.policy} · {f}", total=args.episodes, note="") for f in families}
@@ -204,7 +205,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             wins[family] += ok
             bar.update(tasks[family], advance=1, note=f"{wins[family]}/{i + 1} succeeded")
 
-        report = evaluate(lambda: registry.build(args.policy), args.policy, families, args.episodes,
+        report = evaluate(lambda: models.build(args.policy), args.policy, families, args.episodes,
                           max_steps=args.max_steps, progress=step)
     out = args.out or Path("docs/eval") / args.policy
     md, js = write(report, out)

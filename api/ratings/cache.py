@@ -108,18 +108,21 @@ class RatingsCache:
         return int(counter()) if counter is not None else len(self.store.list_votes())
 
     def _run(self) -> None:
-        last_took = 0.0
+        last_took, failures = 0.0, 0
         while not self._closed:
             try:
                 if self._count() != self.snapshot.count or self._facts_missing:
                     started = time.monotonic()
                     self.refresh()
                     last_took = time.monotonic() - started
+                failures = 0
             except Exception:  # a store outage must not kill the thread; the old snapshot stays up
-                log.exception("ratings refresh failed; keeping the previous leaderboard")
+                if not failures:
+                    log.exception("ratings refresh failed; keeping the previous leaderboard")
+                failures += 1
             with self._wake:
-                if not self._closed:
-                    self._wake.wait(max(self.poll_s, last_took * (1 / DUTY - 1)))
+                if not self._closed:  # back off while the store fails (up to a minute between tries)
+                    self._wake.wait(max(self.poll_s * min(2**failures, 60), last_took * (1 / DUTY - 1)))
 
     def refresh(self) -> Snapshot:
         """Read every vote, clean, fit every board and publish the result (also callable directly)."""

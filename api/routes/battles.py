@@ -3,6 +3,8 @@ cookie, see api.guard): a session, battle or turn that another voter started ans
 
 from __future__ import annotations
 
+from typing import Literal
+
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -20,6 +22,7 @@ from api.views import (
     TurnView,
     VoteCreate,
 )
+from schemas.task import Understanding
 
 
 def caller_of(request: Request) -> Caller:
@@ -66,6 +69,16 @@ def create_turn(service: NamedDependency[ArenaService], caller: NamedDependency[
     """Run the instruction with both policies, at the same time: from the same seed (start "reset") or
     from where each side ended the previous turn (start "continue", the default)."""
     return service.create_turn(battle_id, data.instruction, data.max_steps, caller, data.start)
+
+
+@get("/api/battles/{battle_id:str}/understand", sync_to_thread=True)
+def understand(service: NamedDependency[ArenaService], caller: NamedDependency[Caller], battle_id: FromPath[str],
+               instruction: FromQuery[str], start: FromQuery[Literal["continue", "reset"]] = "continue"
+               ) -> Understanding:
+    """How the instruction would be understood and scored in this battle, before it runs ("pick up · red
+    cube", "no automatic metric for this instruction"); a 400 naming `instruction` lists what the scene has
+    when it names an object the scene does not have."""
+    return service.understand(battle_id, instruction, start, caller)
 
 
 @get("/api/turns/{turn_id:str}", sync_to_thread=True)

@@ -105,10 +105,12 @@ def _new_battle(client: TestClient, robot_id: str = "franka", scene_id: str = "t
 
 
 def _play_turn(client: TestClient, battle_id: str, instruction: str = RED_CUBE,
-               max_steps: int | None = None) -> dict:
+               max_steps: int | None = None, start: str | None = None) -> dict:
     body: dict[str, Any] = {"instruction": instruction}
     if max_steps is not None:
         body["max_steps"] = max_steps
+    if start is not None:
+        body["start"] = start
     response = client.post(f"/api/battles/{battle_id}/turns", json=body)
     assert response.status_code == 202, response.text
     return _wait_turn(client, response.json()["turn_id"])

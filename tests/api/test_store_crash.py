@@ -39,7 +39,7 @@ from schemas.records import (
     VoteChoice,
     VoteRecord,
 )
-from tests.support.mongo_server import MongoServer
+from tests.support.mongo_server import MongoServer, with_options
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
@@ -203,7 +203,7 @@ def test_mongo_server_sigkill_keeps_every_acknowledged_write(
     make_mongo_server: Callable[[], MongoServer], acks_before_kill: int
 ) -> None:
     server = make_mongo_server()
-    url = server.url("arena") + "?serverSelectionTimeoutMS=1500"
+    url = with_options(server.url("arena"), "serverSelectionTimeoutMS=1500")
     acked: list[int] = []
     first_ack = threading.Event()
     with MongoStore.from_url(url) as store:

@@ -16,9 +16,10 @@ from pymongo.write_concern import WriteConcern
 from api.store import mongo_docs, open_store
 from api.store.mongo import MongoStore
 from api.store.mongo_docs import to_doc
-from schemas.errors import NotFoundError, StoreError
+from schemas.errors import AlreadyVotedError, NotFoundError, StoreError
 from schemas.records import EpisodeRecord, EpisodeResult, EpisodeStatus, Side, TurnRecord
-from tests.support.mongo_server import free_port
+from tests.api.store_records import run_threads, vote
+from tests.support.mongo_server import free_port, with_options
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_open_store_mongodb_url_defaults_to_durable_writes(mongo_url: str) -> No
 
 
 def test_url_options_choose_the_write_concern(mongo_url: str) -> None:
-    with MongoStore.from_url(f"{mongo_url}?w=1&journal=false") as store:
+    with MongoStore.from_url(with_options(mongo_url, "w=1&journal=false")) as store:
         assert store._db.write_concern == WriteConcern(w=1, j=False)
 
 
@@ -128,3 +129,24 @@ def test_turn_cut_short_after_its_commit_gets_its_seq(mongo: MongoStore) -> None
     assert mongo._db.turns.find_one({"_id": "t1"}, {"seq": 1}) == {"_id": "t1", "seq": 1}
     assert mongo.get_turn("t1").seq == 1
     assert mongo.get_episode("e1").status is EpisodeStatus.QUEUED
+
+
+def test_turn_numbers_and_vote_race_across_clients(mongo_url: str) -> None:
+    """Two stores with their own clients (like two API processes): turn numbers stay unique and no turn
+    follows the vote."""
+    with MongoStore.from_url(mongo_url) as first, MongoStore.from_url(mongo_url) as second:
+        made = run_threads(12, lambda i: (first, second)[i % 2].create_turn(turn(f"t{i}"), []))
+        assert sorted(t.seq for t in made) == list(range(12))
+
+        def turn_or_vote(i: int) -> object:
+            store = (first, second)[i % 2]
+            if i == 0:
+                store.record_vote(vote("v"))
+                return [t.id for t in store.list_turns("b1")]  # what the voter saw once acknowledged
+            return store.create_turn(turn(f"late{i}"), [episode(f"e{i}", f"late{i}")])
+
+        outcomes = run_threads(8, turn_or_vote)
+        assert [t.id for t in second.list_turns("b1")] == outcomes[0]
+        assert all(isinstance(o, TurnRecord | AlreadyVotedError) for o in outcomes[1:]), outcomes
+        refused = [f"e{i}" for i, o in enumerate(outcomes) if isinstance(o, AlreadyVotedError)]
+        assert first._db.episodes.count_documents({"_id": {"$in": refused}}) == 0  # undone, not left behind

@@ -24,7 +24,7 @@ import pytest
 from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect
 
-from api.streaming import EndMessage, FramesMessage, HeaderMessage, decode
+from api.streaming import EndMessage, FramesMessage, HeaderMessage, WaitingMessage, decode
 from replay_format import MEDIA_TYPE, decode_replay
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")]
@@ -41,7 +41,8 @@ class Server:
     def __init__(self, data_dir: Path, log: Path) -> None:
         self.port = _free_port()
         self.log = log
-        env = {**os.environ, "ARENA_DATA_DIR": str(data_dir), "ARENA_LEADERBOARD_ROUNDS": "20"}
+        env = {**os.environ, "ARENA_DATA_DIR": str(data_dir), "ARENA_LEADERBOARD_ROUNDS": "20",
+               "ARENA_STREAM_PACE": "4"}  # the turn clock at 4x real time: paced, but quick
         env.pop("PYTHONWARNINGS", None)
         cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "api.app:create_app",
                "--host", "127.0.0.1", "--port", str(self.port)]
@@ -111,11 +112,13 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[Path], Server]]:
             server.kill()
 
 
-def _stream(url: str, out: dict[str, object]) -> None:
-    """Read one episode stream to its end (run in a thread): messages, and when the end arrived."""
+def _stream(url: str, cookie: str, out: dict[str, object]) -> None:
+    """Read one episode stream to its end (run in a thread): messages, and when the end arrived. The
+    stream is the voter's own, so the connection carries their cookie."""
     messages: list[bytes] = []
     try:
-        with connect(url, max_size=None, open_timeout=30, close_timeout=10) as ws:
+        with connect(url, max_size=None, open_timeout=30, close_timeout=10,
+                     additional_headers={"Cookie": cookie}) as ws:
             while True:
                 try:
                     message = ws.recv(timeout=60)
@@ -132,7 +135,9 @@ def _stream(url: str, out: dict[str, object]) -> None:
 
 def _stream_both(server: Server, episodes: dict[str, str]) -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {side: {} for side in episodes}
-    threads = [threading.Thread(target=_stream, args=(f"{server.ws_base}/api/episodes/{eid}/stream", results[side]))
+    cookie = "; ".join(f"{k}={v}" for k, v in server.http.cookies.items())
+    threads = [threading.Thread(target=_stream, args=(f"{server.ws_base}/api/episodes/{eid}/stream", cookie,
+                                                      results[side]))
                for side, eid in episodes.items()]
     for t in threads:
         t.start()
@@ -146,7 +151,7 @@ def _stream_both(server: Server, episodes: dict[str, str]) -> dict[str, dict[str
 
 
 def _check_stream_against_trajectory(messages: list[bytes], data: bytes) -> None:
-    decoded = [decode(m) for m in messages]
+    decoded = [m for m in map(decode, messages) if not isinstance(m, WaitingMessage)]
     header, *frames, end = decoded
     assert isinstance(header, HeaderMessage)
     assert isinstance(end, EndMessage)
@@ -197,11 +202,14 @@ def test_real_server_battle_survives_a_restart(start_server: Callable[[Path], Se
     data_dir = tmp_path / "data"
     first = start_server(data_dir)
     battle_id, reveal = _play_battle(first)
+    cookies = dict(first.http.cookies)  # the voter comes back to the restarted server
     assert first.stop() == 0, first.output()
     assert "Traceback" not in first.output(), first.output()
     assert (data_dir / "arena.db").is_file()
 
     second = start_server(data_dir)
+    second.http.cookies.clear()  # drop the identity issued to the readiness probe
+    second.http.cookies.update(cookies)
     board = second.http.get("/api/leaderboard").json()
     assert board["total_votes"] == 1
     assert {r["model"] for r in board["models"]} == {reveal["left"]["name"], reveal["right"]["name"]}

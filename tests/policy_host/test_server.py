@@ -98,9 +98,9 @@ def test_roboarena_config_reset_and_infer(serve) -> None:
         obs = droid_observation(96, 128)
         del obs["observation/exterior_image_1_left"]
         ws.send(msgpack_numpy.packb({"endpoint": "infer", **obs}))
-        actions = msgpack_numpy.unpackb(ws.recv(timeout=5))
-    assert isinstance(actions, np.ndarray)
-    assert actions.shape == (2, 8)  # RoboArena executes all it gets: the server sends the horizon
+        reply = msgpack_numpy.unpackb(ws.recv(timeout=5))
+    assert set(reply) == {"actions"}  # today's RoboArena: a dict wrapping the actions
+    assert reply["actions"].shape == (2, 8)  # RoboArena executes all it gets: the server sends the horizon
     assert policy.seeds == [0, 7]
     assert "endpoint" not in policy.seen[0]
 

@@ -83,7 +83,7 @@ EDITS: list[tuple[str, Edit, str]] = [
         header_field("step_frames", [0, 5, 10, 15, 23]),
         r"header.step_frames\[4\]: 23 is outside \[0, n_frames=23\)",
     ),
-    ("too few predictors", chunk_field(3, "predictors", [0, 0]), r"chunk 3 .*one predictor in \[0, 1, 2\] per column \(8\)"),
+    ("too few predictors", chunk_field(3, "predictors", [0, 0]), r"chunk 3 .*in \[0, 1, 2\] per column \(8\)"),
     ("unknown predictor", chunk_field(6, "predictors", [3] * 7), r"chunk 6 .*needs one predictor"),
     ("predictors, delta codec", chunk_field(3, "codec", "delta-shuffle-zstd"), r"chunk 3 .*its codec does not use"),
     ("velocity outside qpos", chunk_field(6, "predictors", [2] * 7), r"chunk 6 .*(coefficients|outside frames)"),

@@ -12,7 +12,7 @@ from replay_format import decode_replay
 from schemas.errors import ValidationError
 from sim_engine.episode import EpisodeSpec, run_episode, spec_of
 from sim_engine.scene import CUBE_HALF
-from sim_engine.state import InitialState, final_state, initial_state_of, restore
+from sim_engine.state import InitialState, final_state, initial_state_of, reset_state, restore
 from sim_engine.world import load_world
 
 REGISTRY = Registry.from_file()
@@ -80,6 +80,13 @@ def test_a_reset_episode_reruns_exactly_from_its_frame_0(picked):
     assert replay.header.metadata["initial_state"] == {"source": "reset"}
     again = run_episode(PICK, REGISTRY.build("scripted-expert"), initial_state=initial_state_of(replay))
     assert again.replay == picked.replay
+
+
+def test_the_reset_state_is_known_before_the_episode_runs(picked):
+    state = reset_state(load_world("franka", "table"), PICK.seed)
+    for key in ("qpos", "qvel", "ctrl"):
+        assert bits(getattr(state, key)) == bits(picked.frames[key][0]), key
+    assert run_episode(PICK, REGISTRY.build("scripted-expert"), initial_state=state).replay == picked.replay
 
 
 def test_positions_come_from_the_state_not_the_seed():

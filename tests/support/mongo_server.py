@@ -26,9 +26,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import pymongo
 import pytest
+from pymongo import uri_parser
 from pymongo.errors import PyMongoError
 
 from api.store.mongo import MongoStore
@@ -153,10 +155,28 @@ def database_url(database: str | None = None) -> str:
     return _shared.url(name)
 
 
+def drop_database(url: str) -> None:
+    client: pymongo.MongoClient[dict] = pymongo.MongoClient(url, serverSelectionTimeoutMS=2000)
+    try:
+        with contextlib.suppress(PyMongoError):
+            client.drop_database(uri_parser.parse_uri(url)["database"])
+    finally:
+        client.close()
+
+
+def with_options(url: str, options: str) -> str:
+    """`url` with query options (`"w=1&journal=false"`) added, replacing any of the same name."""
+    base, _, query = url.partition("?")
+    merged = dict(parse_qsl(query)) | dict(parse_qsl(options))
+    return f"{base}?{urlencode(merged)}"
+
+
 @pytest.fixture
-def mongo_url() -> str:
-    """A fresh, empty database on the session's MongoDB (see `database_url`)."""
-    return database_url()
+def mongo_url() -> Iterator[str]:
+    """A fresh, empty database on the session's MongoDB (see `database_url`), dropped afterwards."""
+    url = database_url()
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture

@@ -2,16 +2,18 @@
 /**
  * Page wiring: a small router over stable URLs, the help overlay, and error display.
  *   /                               new battle
- *   /battles/{id}[/turns/{seq}]     a battle and one of its turns
+ *   /battles/{id}[/turns/{seq}][?t=step]  a battle and one of its turns, opened at a control step
  *   /leaderboard[?robot=ID]         ratings
  *   /history                        this browser's battles
  */
 
 import { mujoco } from './mujoco/engine.js';
-import { battlePage, setupPage } from './ui/arena.js';
+import { battlePage } from './ui/battle.js';
 import { errorBox } from './ui/dom.js';
 import { historyPage } from './ui/history.js';
+import { isTextEntry } from './ui/viewer-keys.js';
 import { leaderboardPage } from './ui/leaderboard.js';
+import { setupPage } from './ui/setup.js';
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 /** @type {() => void} */
@@ -43,7 +45,9 @@ async function route() {
   try {
     if (page === 'battles' && parts[1]) {
       const seq = parts[2] === 'turns' && parts[3] !== undefined ? Number(parts[3]) : null;
-      const done = await battlePage(main, decodeURIComponent(parts[1]), seq, navigate);
+      const t = url.searchParams.get('t');
+      const atStep = t !== null && /^\d+$/.test(t) ? Number(t) : null;
+      const done = await battlePage(main, decodeURIComponent(parts[1]), seq, navigate, atStep);
       if (gen === generation) cleanup = done;
       else done();
     } else if (page === 'leaderboard') {
@@ -70,8 +74,7 @@ window.addEventListener('popstate', () => route());
 const help = /** @type {HTMLDialogElement} */ (document.getElementById('help'));
 document.getElementById('help-button')?.addEventListener('click', () => help.showModal());
 document.addEventListener('keydown', (e) => {
-  const t = /** @type {HTMLElement} */ (e.target);
-  if (t && (t.tagName === 'INPUT' && /** @type {HTMLInputElement} */ (t).type === 'text' || t.tagName === 'TEXTAREA')) return;
+  if (isTextEntry(/** @type {HTMLElement} */ (e.target))) return;
   if (e.key === '?') {
     e.preventDefault();
     if (help.open) help.close();
