@@ -49,7 +49,7 @@ class RequestGuard:
         self.max_body, self.max_depth = max_body, max_depth
         self.trust_proxy, self.allowed_origins = trust_proxy, {o.lower() for o in allowed_origins}
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return

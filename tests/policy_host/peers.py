@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,8 @@ class RoboArenaClient:
     """RoboArena's websocket client: config on connect, then infer / reset requests."""
 
     def __init__(self, url: str) -> None:
-        self.ws = connect(url, compression=None, max_size=None)
+        self._stack = ExitStack()  # websockets wants connect() used as a context manager
+        self.ws = self._stack.enter_context(connect(url, compression=None, max_size=None))
         self.config = msgpack_numpy.unpackb(self.ws.recv(timeout=30))
 
     def infer(self, obs: dict[str, Any]) -> Any:
@@ -50,7 +51,7 @@ class RoboArenaClient:
         return self.ws.recv(timeout=30)
 
     def close(self) -> None:
-        self.ws.close()
+        self._stack.close()
 
 
 def roboarena_request(config: dict[str, Any], session_id: str = "38DSA3hd3", fill: int = 0) -> dict[str, Any]:

@@ -63,7 +63,7 @@ export async function leaderboardPage(main, robotId, navigate) {
     tabs,
     h('p.muted', { 'data-testid': 'lb-total' },
       `${board.total_votes} ${board.total_votes === 1 ? 'vote' : 'votes'}${robotId ? ` on ${robotId}` : ''}`,
-      excluded ? ` (${excluded} excluded by vote cleaning)` : '', '. ',
+      excluded ? ` (${excluded} excluded by vote cleaning)` : '', ' · ',
       h('span', { 'data-testid': 'lb-method' }, board.method), '.'),
     h('p.muted', { 'data-testid': 'lb-scope' }, `Compares ${board.scope}. `,
       `A model is provisional below ${board.min_votes} votes. Rank (UB) is 1 + the number of models whose whole `
