@@ -24,7 +24,8 @@ from api.http_errors import arena_error, unexpected_error
 from api.identity import load_secret
 from api.limits.port import RateLimiter
 from api.limits.rules import RateRules, parse_rule
-from api.routes import battles, catalogue, episodes, leaderboard, web
+from api.routes import archive, battles, catalogue, episodes, leaderboard, web
+from api.routes.openapi_specs import StrictStructSchemaPlugin
 from api.service import ArenaService
 from policy_host.registry import Registry
 from schemas.errors import ArenaError
@@ -97,11 +98,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         catalogue.health, catalogue.robots, catalogue.scenes, catalogue.models, catalogue.scene_bundle,
                         battles.create_session, battles.get_session, battles.my_battles, battles.new_battle,
                         battles.get_battle, battles.create_turn, battles.understand, battles.get_turn, battles.vote,
-                        episodes.trajectory, episodes.stream, leaderboard.leaderboard, leaderboard.votes],
+                        episodes.trajectory, episodes.stream, leaderboard.leaderboard, leaderboard.votes,
+                        archive.archive],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
                       "assets": Provide(lambda: assets, use_cache=True, sync_to_thread=False),
                       "caller": Provide(battles.caller_of, sync_to_thread=False)},
         middleware=[guard],
+        plugins=[StrictStructSchemaPlugin()],  # request bodies say `additionalProperties: false`
         exception_handlers={ArenaError: arena_error, HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error},
         on_startup=[warm_up],
         on_shutdown=[shut_down],

@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.ratings.commands import add_commands as add_data_commands  # export votes
 
     add_data_commands(sub)
+    from api.lab.export_commands import extend_export  # export trajectories, export lerobot
+
+    extend_export(sub)
     from api.policy_commands import add_commands as add_policy_commands  # models, policy-server, check-policy
 
     add_policy_commands(sub)

@@ -6,6 +6,7 @@ any request.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import unicodedata
@@ -20,6 +21,7 @@ from api.pacing import anchor_time
 from api.presenter import Presenter, continued_instructions, model_view, turn_status
 from api.store.port import Store
 from api.views import (
+    INSTRUCTION_PATTERN,
     BattleView,
     LeaderboardView,
     ModelView,
@@ -235,8 +237,9 @@ class ArenaService:
 
     def _check_instruction(self, instruction: str) -> str:
         text = normalise_instruction(instruction)
-        if not text:
-            raise ValidationError("instruction", "must not be empty (spaces and invisible characters do not count)")
+        if not re.search(INSTRUCTION_PATTERN, text):
+            raise ValidationError("instruction", "must not be empty: it needs a letter or a digit (spaces, "
+                                                 "punctuation and invisible characters do not count)")
         if len(text) > self.instruction_max_chars:
             raise ValidationError("instruction", f"must be at most {self.instruction_max_chars} characters")
         return text

@@ -13,6 +13,7 @@ import msgspec
 
 from schemas.records import EpisodeStatus, VoteChoice
 from schemas.task import TaskSpec, Understanding
+from sim_engine.episode import MAX_STEPS_LIMIT
 
 
 class SessionCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -22,22 +23,36 @@ class SessionCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     scene_id: str
 
 
+INSTRUCTION_MAX_CHARS = 300  # the API's cap (ARENA_INSTRUCTION_MAX_CHARS can lower it, not raise it)
+INSTRUCTION_PATTERN = r"\w"  # what is left after normalising needs a letter or a digit (ArenaService checks it)
+INSTRUCTION_RULE = {"pattern": INSTRUCTION_PATTERN, "description": (
+    "What the robots are asked to do. Normalised before use (Unicode NFC, whitespace runs to one space, control, "
+    "format and zero-width characters removed); it must then hold a letter or a digit, and at most "
+    f"{INSTRUCTION_MAX_CHARS} characters (fewer when the server's ARENA_INSTRUCTION_MAX_CHARS says so).")}
+Instruction = Annotated[str, msgspec.Meta(max_length=INSTRUCTION_MAX_CHARS,
+                                          extra_json_schema={"extra": INSTRUCTION_RULE})]
+
+
 class TurnCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """`start`: "continue" runs the instruction from where each side's robot ended the previous turn
     (its final qpos/qvel, restored exactly); "reset" draws a fresh layout from a new seed. The first
     turn of a battle, or one after a turn that did not finish on both sides, always resets."""
 
-    instruction: str
-    max_steps: int | None = None
+    instruction: Instruction
+    max_steps: Annotated[int, msgspec.Meta(ge=1, le=MAX_STEPS_LIMIT)] | None = None
     start: Literal["continue", "reset"] = "continue"
+
+
+# The extra "minimum" because Litestar leaves a bound of 0 out of the OpenAPI document.
+Progress = Annotated[float, msgspec.Meta(ge=0, le=100, extra_json_schema={"extra": {"minimum": 0}})]
 
 
 class VoteCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The vote, and optionally (as RoboArena asks) how far each side got, 0-100, and a free-text note."""
 
     choice: VoteChoice
-    left_progress: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
-    right_progress: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+    left_progress: Progress | None = None
+    right_progress: Progress | None = None
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 

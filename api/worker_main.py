@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 
-log = logging.getLogger("arena.worker")
+log = logging.getLogger("arena.process")
 
 _FLAGS = {"store": "ARENA_STORE_URL", "redis": "ARENA_REDIS_URL", "workers": "ARENA_WORKERS",
           "concurrency": "ARENA_WORKERS", "host": "ARENA_HOST", "port": "ARENA_PORT",
@@ -80,6 +80,7 @@ def run_worker(*, reconcile_s: float = 30.0, grace_s: float = 300.0, stop: threa
     from schemas.errors import ArenaError, ValidationError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("arena.worker").setLevel(logging.WARNING)  # one line per episode: EpisodeRunner's
     settings = load_settings()
     if not settings.redis_url:
         raise ValidationError("--redis", "a worker takes its jobs from Redis: give --redis or ARENA_REDIS_URL")

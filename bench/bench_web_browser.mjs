@@ -4,6 +4,10 @@
  *
  *     node bench/bench_web_browser.mjs [--runs 3] [--scrub-seconds 3] [--decode-iters 50]
  *                                      [--draw-iters 30] [--no-video] [--json bench/out/web_browser.json]
+ *     node bench/bench_web_browser.mjs --start-only [--runs 3]
+ *
+ * --start-only: submit to first frame and page load, before and after in the same run (see
+ * bench/web_start.mjs), and nothing else.
  *
  * 1. Page load to first rendered frame of a finished battle turn: cold (a new browser context, empty
  *    HTTP cache) and warm (the same context reloaded: cached vendor files and bundle, 304s for the
@@ -32,6 +36,7 @@ import { parseArgs } from 'node:util';
 import { launchChromium } from '../web/test/support/browser.mjs';
 import { repoRoot, runPython } from '../web/test/support/python.mjs';
 import { startServer } from '../web/test/support/server.mjs';
+import { startSection } from './web_start.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -41,6 +46,7 @@ const { values: opts } = parseArgs({
     'draw-iters': { type: 'string', default: '30' },
     instruction: { type: 'string', default: 'pick up the red cube' },
     'no-video': { type: 'boolean', default: false },
+    'start-only': { type: 'boolean', default: false },
     json: { type: 'string', default: path.join(repoRoot, 'bench', 'out', 'web_browser.json') },
   },
 });
@@ -91,7 +97,7 @@ function within(promise, timeoutMs, what) {
  */
 function wireBytes(url, encoding) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+    const req = http.get(url, { headers: { 'accept-encoding': encoding, ...(voterCookie ? { cookie: voterCookie } : {}) } }, (res) => {
       let bytes = 0;
       res.on('data', (chunk) => { bytes += chunk.length; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, encoding: String(res.headers['content-encoding'] ?? 'identity') }));
@@ -102,9 +108,29 @@ function wireBytes(url, encoding) {
   });
 }
 
+/** The server-issued voter cookie (`arena_voter=...`): battles are visible only to the voter who made them. */
+let voterCookie = '';
+
+/**
+ * fetch() as one voter: sends the voter cookie, keeps the one the server issues.
+ * @param {string} url @param {RequestInit & {headers?: Record<string, string>}} [init]
+ */
+async function vfetch(url, init = {}) {
+  const r = await fetch(url, { ...init, headers: { ...(init.headers ?? {}), ...(voterCookie ? { cookie: voterCookie } : {}) } });
+  const set = r.headers.get('set-cookie');
+  if (set && set.startsWith('arena_voter=')) voterCookie = set.split(';')[0];
+  return r;
+}
+
+/** The voter cookie for a browser context. @param {string} base */
+export function voterCookies(base) {
+  const [name, ...value] = voterCookie.split('=');
+  return voterCookie ? [{ name, value: value.join('='), url: base }] : [];
+}
+
 /** @param {string} url @param {unknown} [body] */
 async function apiJson(url, body) {
-  const r = await fetch(url, body === undefined ? {} : {
+  const r = await vfetch(url, body === undefined ? {} : {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
   if (!r.ok) throw new Error(`${body === undefined ? 'GET' : 'POST'} ${url}: ${r.status} ${await r.text()}`);
@@ -130,7 +156,7 @@ function table(title, rows) {
 
 /** Create a session and one turn over HTTP and wait for both episodes. @param {string} base */
 async function makeBattle(base) {
-  const session = await apiJson(`${base}/api/sessions`, { robot_id: 'franka', scene_id: 'table', voter_id: 'bench-web-browser' });
+  const session = await apiJson(`${base}/api/sessions`, { robot_id: 'franka', scene_id: 'table' });
   const battleId = session.battle.battle_id;
   const created = await apiJson(`${base}/api/battles/${battleId}/turns`, { instruction: opts.instruction });
   const t0 = Date.now();
@@ -471,6 +497,13 @@ async function main() {
   /** @type {Record<string, any>} */
   const result = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, renderer: 'SwiftShader (software WebGL on the CPU), headless Chromium' };
   try {
+    if (opts['start-only']) {
+      browser = await within(launchChromium(), 60_000, 'chromium launch');
+      result.start = await within(startSection(browser, RUNS), 1_200_000, 'start section');
+      mkdirSync(path.dirname(opts.json), { recursive: true });
+      writeFileSync(opts.json.replace(/\.json$/, '_start.json'), `${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
     server = await within(startServer({ env: { ARENA_STREAM_PACE: '0' } }), 90_000, 'server start');
     const base = server.url;
     console.log(`server ${base}; creating a battle turn: "${opts.instruction}"`);
@@ -515,11 +548,11 @@ async function main() {
     const conditional = {};
     for (const [name, u] of [['scene bundle', assets['scene bundle (franka/table)'][0]], ['mujoco.wasm', '/vendor/mujoco/mujoco.wasm'],
       ['/src/app.js', '/src/app.js'], ['trajectory', trajUrls.left]]) {
-      const etag = (await fetch(`${base}${u}`)).headers.get('etag');
-      conditional[name] = etag ? (await fetch(`${base}${u}`, { headers: { 'if-none-match': etag } })).status : 0;
+      const etag = (await vfetch(`${base}${u}`)).headers.get('etag');
+      conditional[name] = etag ? (await vfetch(`${base}${u}`, { headers: { 'if-none-match': etag } })).status : 0;
     }
     for (const side of SIDES) {
-      writeFileSync(path.join(tmp, `${side}.vlar`), new Uint8Array(await (await fetch(`${base}${trajUrls[side]}`)).arrayBuffer()));
+      writeFileSync(path.join(tmp, `${side}.vlar`), new Uint8Array(await (await vfetch(`${base}${trajUrls[side]}`)).arrayBuffer()));
     }
 
     browser = await within(launchChromium(), 60_000, 'chromium launch');
@@ -529,6 +562,7 @@ async function main() {
     const cold = [];
     for (let i = 0; i < RUNS; i++) {
       const context = await browser.newContext({ viewport: VIEWPORT });
+      await context.addCookies(voterCookies(base));
       try {
         const page = await context.newPage();
         watch(page, log, `cold#${i + 1}`);
@@ -539,6 +573,7 @@ async function main() {
       }
     }
     const context = await browser.newContext({ viewport: VIEWPORT });
+    await context.addCookies(voterCookies(base));
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
     watch(page, log, 'warm');

@@ -71,35 +71,67 @@ def forward_residuals(x: np.ndarray, modes: np.ndarray, w: np.ndarray | None, co
 def inverse_residuals(
     e: np.ndarray, modes: np.ndarray, w: np.ndarray | None, coef: tuple[float, float]
 ) -> np.ndarray:
-    """(R, C) uint64 residuals -> (R, C) float64 values.
-
-    Delta columns are a wrapping running sum; the others are rebuilt row by row (each prediction
-    needs the value decoded just before), vectorised over those columns.
-    """
-    d = unzigzag(e)
-    out = np.cumsum(d, axis=0, dtype=np.uint64)  # exact for DELTA columns (row 0 predicts 0 everywhere)
-    others = np.flatnonzero(modes != DELTA)
-    if len(e) > 1 and others.size:
-        _rebuild(out, d, others, modes[others] == LINEAR, None if w is None else w[:, others], coef)
-    return out.view(np.float64)
+    """(R, C) uint64 residuals -> (R, C) float64 values (one chunk; see `inverse_many`)."""
+    return inverse_many([(e, modes, None if w is None else velocity_increments(w, coef))])[0]
 
 
-def _rebuild(
-    out: np.ndarray, d: np.ndarray, cols: np.ndarray, linear: np.ndarray, w: np.ndarray | None,
-    coef: tuple[float, float],
-) -> None:
-    bits = out[:, cols]  # a copy: rows 0.. are filled in below
-    values = bits.view(np.float64)
-    delta = d[:, cols]
+def velocity_increments(w: np.ndarray, coef: tuple[float, float]) -> np.ndarray:
+    """s[r] = a * w[r-1] + b * w[r] for r >= 1 (row 0 unused): the velocity predictor is x[r-1] + s[r]."""
     a, b = coef
+    s = np.zeros(w.shape, dtype=np.float64)
     with np.errstate(all="ignore"):
-        for r in range(1, len(bits)):
+        s[1:] = a * w[:-1] + b * w[1:]
+    return s
+
+
+Job = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]  # residuals (R, C), modes (C,), increments (R, C)
+
+
+def inverse_many(jobs: list[Job]) -> list[np.ndarray]:
+    """Undo the residuals of several chunks at once; returns each chunk's (R, C) float64 values.
+
+    Delta columns are a wrapping running sum. The linear and velocity columns of every chunk need the
+    value decoded just before, so they are rebuilt together in one row-by-row pass, vectorised over
+    all of them (the pass costs per row, not per column).
+    """
+    outs, pending = [], []
+    for e, modes, increments in jobs:
+        d = unzigzag(e)
+        out = np.cumsum(d, axis=0, dtype=np.uint64)  # exact for DELTA columns (row 0 predicts 0 everywhere)
+        outs.append(out)
+        cols = np.flatnonzero(modes != DELTA)
+        if len(e) > 1 and cols.size:
+            inc = None if increments is None else increments[:, cols]
+            pending.append((out, d[:, cols], cols, modes[cols] == LINEAR, inc))
+    if pending:
+        _rebuild(pending)
+    return [out.view(np.float64) for out in outs]
+
+
+def _rebuild(pending: list) -> None:
+    rows, width = max(len(p[1]) for p in pending), sum(p[2].size for p in pending)
+    delta = np.zeros((rows, width), dtype=np.uint64)
+    inc = np.zeros((rows, width), dtype=np.float64)
+    linear = np.zeros(width, dtype=bool)
+    at = 0
+    for _, d, cols, lin, increments in pending:  # pack the columns side by side; shorter chunks pad
+        delta[: len(d), at : at + cols.size] = d
+        linear[at : at + cols.size] = lin
+        if increments is not None:
+            inc[: len(d), at : at + cols.size] = increments
+        at += cols.size
+    bits = np.empty((rows, width), dtype=np.uint64)
+    bits[0] = delta[0]
+    values = bits.view(np.float64)
+    with np.errstate(all="ignore"):
+        for r in range(1, rows):
             prev = values[r - 1]
-            pred = np.where(linear, _finite_or(2.0 * prev - values[r - 2], prev), prev) if r >= 2 else prev
-            if w is not None:
-                pred = np.where(linear, pred, _finite_or(prev + (a * w[r - 1] + b * w[r]), prev))
-            bits[r] = _bits(pred) + delta[r]
-    out[:, cols] = bits
+            pred = np.where(linear, 2.0 * prev - values[r - 2] if r >= 2 else prev, prev + inc[r])
+            bits[r] = np.where(np.isfinite(pred), pred, prev).view(np.uint64) + delta[r]
+    at = 0
+    for out, d, cols, _, _ in pending:
+        out[:, cols] = bits[: len(d), at : at + cols.size]
+        at += cols.size
 
 
 def bit_cost(residuals: np.ndarray) -> np.ndarray:

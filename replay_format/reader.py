@@ -63,21 +63,18 @@ def decode_replay(data: Buffer) -> Replay:
     arrays = {name: np.empty((s.shape[0], columns(s)), dtype=np.float64) for name, s in streams.items()}
     section = memoryview(data).cast("B")[start:]
     decompressor = zstandard.ZstdDecompressor()  # reused across chunks; not shared between threads
+    first: list[tuple[ChunkInfo, bytes]] = []
     deferred: list[tuple[ChunkInfo, bytes]] = []  # velocity-predicted chunks wait for all of qvel
     for number, chunk in enumerate(index.chunks):
-        if chunk.stream not in arrays:
-            continue
-        raw = _inflate_chunk(section, number, chunk, decompressor)
-        if predict.VELOCITY in chunk.predictors:
-            deferred.append((chunk, raw))
-        else:
-            _invert(arrays, chunk, raw, None)
+        if chunk.stream in arrays:
+            raw = _inflate_chunk(section, number, chunk, decompressor)
+            (deferred if predict.VELOCITY in chunk.predictors else first).append((chunk, raw))
+    _invert(arrays, first, None)
     if deferred:
         qvel = arrays["qvel"]
         mapped = predict.velocity_columns(index.header.joints, index.header.nq, index.header.nv)
         w = np.stack([qvel[:, c] if c >= 0 else np.full(len(qvel), np.nan) for c in mapped], axis=1)
-        for chunk, raw in deferred:
-            _invert(arrays, chunk, raw, w)
+        _invert(arrays, deferred, w)
     shaped = {name: arrays[name].reshape(s.shape) for name, s in streams.items()}
     return Replay(
         header=index.header,
@@ -88,17 +85,24 @@ def decode_replay(data: Buffer) -> Replay:
     )
 
 
-def _invert(arrays: dict[str, np.ndarray], chunk: ChunkInfo, raw: bytes, w: np.ndarray | None) -> None:
-    """Undo the chunk's transform into its rows of the stream's array."""
-    target = arrays[chunk.stream]
-    rows = slice(chunk.row_start, chunk.row_start + chunk.row_count)
-    shape = (chunk.row_count, target.shape[1])
-    if chunk.codec == codec.DELTA_SHUFFLE_ZSTD:
-        target[rows] = codec.inverse(raw, *shape)
-        return
-    coef = (chunk.coefficients[0], chunk.coefficients[1]) if chunk.coefficients else (0.0, 0.0)
-    modes = np.array(chunk.predictors, dtype=np.int64)
-    target[rows] = codec.inverse_predict(raw, shape, modes, None if w is None else w[rows], coef)
+def _invert(arrays: dict[str, np.ndarray], chunks: list[tuple[ChunkInfo, bytes]], w: np.ndarray | None) -> None:
+    """Undo the chunks' transforms into their rows of the streams' arrays (predictive ones in one pass)."""
+    jobs: list[predict.Job] = []
+    targets = []
+    for chunk, raw in chunks:
+        target = arrays[chunk.stream]
+        rows = slice(chunk.row_start, chunk.row_start + chunk.row_count)
+        shape = (chunk.row_count, target.shape[1])
+        if chunk.codec == codec.DELTA_SHUFFLE_ZSTD:
+            target[rows] = codec.inverse(raw, *shape)
+            continue
+        increments = None
+        if w is not None:
+            increments = predict.velocity_increments(w[rows], (chunk.coefficients[0], chunk.coefficients[1]))
+        jobs.append((codec.unshuffle(raw, *shape), np.array(chunk.predictors, dtype=np.int64), increments))
+        targets.append((target, rows))
+    for (target, rows), values in zip(targets, predict.inverse_many(jobs), strict=True):
+        target[rows] = values
 
 
 def _inflate_chunk(

@@ -56,7 +56,7 @@ def _errors(doing: str) -> Iterator[None]:
 
 class RedisLiveBus:
     def __init__(self, client: redis.Redis, *, async_client: Callable[[], aredis.Redis] | None = None,
-                 prefix: str = "arena:", live_ttl_s: int = 86_400, finished_ttl_s: int = 600,
+                 prefix: str = "arena:", live_ttl_s: int = 86_400, finished_ttl_s: int = 120,
                  block_ms: int = 1000, reconnect_s: float = 30.0) -> None:
         self.client: Any = client
         self._async_client = async_client or _async_like(client)

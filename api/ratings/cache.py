@@ -69,6 +69,7 @@ class RatingsCache:
         self.snapshot = EMPTY
         self._facts: dict[str, BattleFacts] = {}
         self._facts_missing = 0  # voted battles whose automatic metrics are not read yet
+        self._wanted = False  # a request is waiting for a refit
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -90,12 +91,13 @@ class RatingsCache:
         """The newest snapshot; with `wait`, first give the thread up to `wait_s` to catch up with the store."""
         self.start()
         snap = self.snapshot
-        if not wait or snap.count == self._count():
+        if not wait or snap.count == (count := self._count()):
             return snap
         deadline = time.monotonic() + self.wait_s
-        with self._wake:
-            self._wake.notify_all()
-            while self.snapshot is snap and not self._closed and (left := deadline - time.monotonic()) > 0:
+        with self._wake:  # a refit already under way may have started before the newest votes: wait for one
+            self._wanted = True
+            self._wake.notify_all()  # that covers them (votes are never deleted, so counts only grow)
+            while self.snapshot.count < count and not self._closed and (left := deadline - time.monotonic()) > 0:
                 self._wake.wait(left)
         return self.snapshot
 
@@ -115,17 +117,21 @@ class RatingsCache:
                     started = time.monotonic()
                     self.refresh()
                     last_took = time.monotonic() - started
+                else:
+                    self._wanted = False  # nothing new after all: back to polling
                 failures = 0
             except Exception:  # a store outage must not kill the thread; the old snapshot stays up
                 if not failures:
                     log.exception("ratings refresh failed; keeping the previous leaderboard")
-                failures += 1
-            with self._wake:
+                failures, self._wanted = failures + 1, False
+            throttle = last_took * (1 / DUTY - 1)
+            with self._wake:  # a waiting request only skips the poll interval, never the duty-cycle throttle
                 if not self._closed:  # back off while the store fails (up to a minute between tries)
-                    self._wake.wait(max(self.poll_s * min(2**failures, 60), last_took * (1 / DUTY - 1)))
+                    self._wake.wait(throttle if self._wanted else max(self.poll_s * min(2**failures, 60), throttle))
 
     def refresh(self) -> Snapshot:
         """Read every vote, clean, fit every board and publish the result (also callable directly)."""
+        self._wanted = False
         votes = self.store.list_votes()
         missing = [v for v in votes if v.battle_id not in self._facts]
         for v in missing[:FACTS_PER_REFRESH]:

@@ -18,6 +18,7 @@ from litestar.params import FromPath
 
 from api.blind import BlindCache
 from api.pacing import anchor_time, paced, waiting
+from api.routes.openapi_specs import NOT_MODIFIED, CachedOperation, download, errors
 from api.routes.web import if_none_match
 from api.service import ArenaService, Caller
 from api.streaming import encode, failed_message, replay_messages
@@ -30,7 +31,8 @@ WAITING_EVERY_S = 1.0
 _blind = BlindCache()
 
 
-@get("/api/episodes/{episode_id:str}/trajectory", sync_to_thread=True)
+@get("/api/episodes/{episode_id:str}/trajectory", sync_to_thread=True, operation_class=CachedOperation,
+     responses={200: download(MEDIA_TYPE), 304: NOT_MODIFIED, **errors(404, 503)})
 def trajectory(request: Request, service: NamedDependency[ArenaService], caller: NamedDependency[Caller],
                episode_id: FromPath[str]) -> Response[bytes]:
     """The episode's replay file (docs/replay-format.md): blinded before the vote, complete after it.

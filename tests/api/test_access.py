@@ -196,3 +196,20 @@ def test_one_voters_backlog_is_capped(make_client: Callable[..., TestClient]) ->
     other = TestClient(client.app)  # another voter is not held back by this one's backlog
     _, theirs = _battle(other)
     assert other.post(f"/api/battles/{theirs}/turns", json={"instruction": RED, "max_steps": 1}).status_code == 202
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_and_never_shown(
+        client: TestClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail /srv/arena/db")
+
+    monkeypatch.setattr(client.app.state.service, "my_battles", broken)
+    with caplog.at_level("ERROR", logger="arena"):
+        response = client.get("/api/me/battles")
+    assert response.status_code == 500
+    assert response.json() == {"status_code": 500, "detail": "internal server error", "error": "InternalError"}
+    assert "secret" not in response.text
+    logged = [r for r in caplog.records if r.name == "arena" and r.exc_info]
+    assert logged, "no traceback was logged"
+    assert "secret internal detail" in caplog.text
+    assert "Traceback" in caplog.text

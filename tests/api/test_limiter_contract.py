@@ -72,7 +72,8 @@ def test_concurrent_hits_never_exceed_the_limit(limiter: RateLimiter) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert sum(allowed) == 30 and len(allowed) == 200
+    assert len(allowed) == 200
+    assert sum(allowed) == 30
 
 
 def test_bad_rules_are_refused(limiter: RateLimiter) -> None:
@@ -109,4 +110,5 @@ def test_redis_down_is_a_limiter_error_not_a_hang(make_redis_server: type, tmp_p
 def test_redis_client_is_configured_with_timeouts(redis_server) -> None:
     client: redis.Redis = connect(redis_server.url)
     kw = client.connection_pool.connection_kwargs
-    assert kw["socket_timeout"] and kw["socket_connect_timeout"]
+    assert kw["socket_timeout"]
+    assert kw["socket_connect_timeout"]

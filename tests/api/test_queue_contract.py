@@ -188,7 +188,8 @@ def test_a_job_left_by_a_dead_worker_runs_again(redis_client: redis.Redis, redis
     RedisQueue(redis_client, Recorder(), prefix=redis_prefix, concurrency=1).close()  # creates the group
     producer.submit(job("orphan", "alice"))
     _take_as_dead_worker(redis_client, redis_prefix)
-    assert producer.position("orphan") is None and producer.knows("orphan")  # in flight
+    assert producer.position("orphan") is None  # in flight: not queued...
+    assert producer.knows("orphan")  # ...but known
     rec = Recorder()
     worker = RedisQueue(redis_client, rec, prefix=redis_prefix, visibility_s=0.5)
     try:

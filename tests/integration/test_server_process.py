@@ -7,18 +7,12 @@ both live streams have delivered their end message.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosedOK
@@ -26,90 +20,11 @@ from websockets.sync.client import connect
 
 from api.streaming import EndMessage, FramesMessage, HeaderMessage, WaitingMessage, decode
 from replay_format import MEDIA_TYPE, decode_replay
+from tests.support.granian_server import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")]
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 30.0
 RED_CUBE = "pick up the red cube"
-
-
-class Server:
-    """One granian process (it forks a worker) on a free local port, its own process group."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.port = _free_port()
-        self.log = log
-        env = {**os.environ, "ARENA_DATA_DIR": str(data_dir), "ARENA_LEADERBOARD_ROUNDS": "20",
-               "ARENA_STREAM_PACE": "4"}  # the turn clock at 4x real time: paced, but quick
-        env.pop("PYTHONWARNINGS", None)
-        cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "api.app:create_app",
-               "--host", "127.0.0.1", "--port", str(self.port)]
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
-
-    @property
-    def ws_base(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if self.http.get("/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"server not ready after {STARTUP_TIMEOUT_S} s:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-20_000:]
-
-    def stop(self) -> int:
-        """SIGTERM, then SIGKILL (of the whole group) if it has not exited in time; returns its code."""
-        self.http.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                pytest.fail(f"server ignored SIGTERM for {STOP_TIMEOUT_S} s:\n{self.output()}")
-        return self.process.returncode
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group this Popen created (its worker too)
-        self.process.wait(timeout=STOP_TIMEOUT_S)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[[Path], Server]]:
-    """`start_server(data_dir)`: a ready server; whatever a test leaves running is killed afterwards."""
-    started: list[Server] = []
-
-    def start(data_dir: Path) -> Server:
-        server = Server(data_dir, tmp_path / f"server-{len(started)}.log")
-        started.append(server)
-        server.wait_ready()
-        return server
-
-    yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.kill()
 
 
 def _stream(url: str, cookie: str, out: dict[str, object]) -> None:

@@ -14,6 +14,9 @@ from policy_host.server import PolicyServer
 from schemas.policy import ActionSpace, CameraSpec, Observation, PolicyMetadata
 
 ROOT = Path(__file__).resolve().parents[2]
+# openpi-client 0.1.2 calls websockets' connect() without `with`, which websockets >= 17.1 deprecates.
+OPENPI_CLIENT_WARNING = "ignore:connect\\(\\) must be used as a context manager:DeprecationWarning"
+HOME = np.array([0.0, -0.259, 0.0, -2.4322, 0.0, 0.6032, 0.0])  # the Franka's home joint angles
 DROID_CAMERAS = (CameraSpec(key="observation/exterior_image_1_left"), CameraSpec(key="observation/wrist_image_left"))
 
 
@@ -104,3 +107,17 @@ organisation = "test"
 licence = "MIT"
 latency_s = 0.0
 """
+
+
+def simulated_pose(joints: np.ndarray) -> np.ndarray:
+    """The cartesian pose the arena observes at these joint angles (a fresh simulation, not the server's FK)."""
+    import mujoco
+
+    from sim_engine.observe import proprioception
+    from sim_engine.world import load_world
+
+    world = load_world("franka", "table")
+    data = mujoco.MjData(world.model)
+    data.qpos[world.arm_qpos] = joints
+    mujoco.mj_kinematics(world.model, data)
+    return proprioception(world, data)["observation/cartesian_position"]

@@ -5,7 +5,6 @@ RoboArena servers old and new (bare-array and dict replies) with the arena as th
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 import pytest
 from openpi_client.websocket_client_policy import WebsocketClientPolicy
@@ -17,9 +16,7 @@ from policy_host.scripted import RandomPolicy
 from schemas.errors import RemotePolicyError
 from schemas.policy import ActionSpace, Observation, PolicyMetadata
 from sim_engine.episode import EpisodeSpec, run_episode
-from sim_engine.observe import proprioception
-from sim_engine.world import load_world
-from tests.policy_host.helpers import DROID_CAMERAS, Recording, url
+from tests.policy_host.helpers import DROID_CAMERAS, HOME, OPENPI_CLIENT_WARNING, Recording, simulated_pose, url
 from tests.policy_host.peers import (
     RoboArenaClient,
     check_roboarena_reply,
@@ -28,8 +25,6 @@ from tests.policy_host.peers import (
     roboarena_server,
 )
 
-OPENPI_CLIENT_WARNING = "ignore:connect\\(\\) must be used as a context manager:DeprecationWarning"
-HOME = np.array([0.0, -0.259, 0.0, -2.4322, 0.0, 0.6032, 0.0])
 BENT = np.array([0.3, 0.1, -0.2, -2.0, 0.1, 1.2, 0.4])
 
 
@@ -49,15 +44,6 @@ class Stepping(Recording):
                            np.ones((self._meta.chunk_length, 1))])
         self.chunks.append(chunk)
         return chunk
-
-
-def simulated_pose(joints: np.ndarray) -> np.ndarray:
-    """The cartesian pose the arena observes at these joint angles (a fresh simulation, not the server's FK)."""
-    world = load_world("franka", "table")
-    data = mujoco.MjData(world.model)
-    data.qpos[world.arm_qpos] = joints
-    mujoco.mj_kinematics(world.model, data)
-    return proprioception(world, data)[POSE_KEY]
 
 
 # ---- openpi: DROID's client --------------------------------------------------------------------------

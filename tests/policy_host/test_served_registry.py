@@ -17,7 +17,7 @@ from policy_host.cartesian import POSE_KEY
 from policy_host.registry import DEFAULT_PATH, Registry
 from policy_host.server import PolicyServer
 from schemas.errors import ValidationError
-from tests.policy_host.helpers import url
+from tests.policy_host.helpers import HOME, OPENPI_CLIENT_WARNING, simulated_pose, url
 from tests.policy_host.peers import (
     ROBOARENA_SPACES,
     RoboArenaClient,
@@ -25,7 +25,6 @@ from tests.policy_host.peers import (
     droid_request,
     roboarena_request,
 )
-from tests.policy_host.test_protocols import HOME, OPENPI_CLIENT_WARNING, simulated_pose
 
 NAMES = list(Registry.from_file().entries)
 

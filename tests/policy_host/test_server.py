@@ -1,6 +1,7 @@
 """`arena policy-server` speaks openpi's and RoboArena's protocols: checked with openpi-client's own
 WebsocketClientPolicy (a client nobody here wrote) and with a raw websocket client that follows RoboArena's
-client (roboarena/policy_client.py, scripts/test_policy_server.py)."""
+client (roboarena/policy_client.py, scripts/test_policy_server.py). Today's clients, camera numbering,
+cartesian poses and resets: test_protocols.py; every registry policy: test_served_registry.py."""
 
 from __future__ import annotations
 
@@ -111,9 +112,13 @@ def test_roboarena_config_reset_and_infer(serve) -> None:
     ("openpi", {"observation/joint_position": np.zeros(6), "observation/gripper_position": np.zeros(1)},
      "observation/joint_position has 6 values; expected 7"),
     ("roboarena", {"endpoint": "dance"}, "unknown endpoint 'dance'"),
+    ("roboarena", {"endpoint": "reset", "seed": "seven"}, "seed must be an integer, got 'seven'"),
+    ("openpi", {"observation/joint_position": np.zeros(7), "observation/gripper_position": np.zeros(1),
+                "observation/wrist_image_left": np.zeros((8, 8, 3), np.uint8)},
+     "the request has no observation/exterior_image_1_left (or observation/exterior_image_0_left"),
 ])
 def test_a_bad_request_gets_a_traceback_then_close_1011(serve, protocol, request_, says) -> None:
-    server = serve(lambda: Returns(np.zeros((1, 8))), protocol=protocol)
+    server = serve(Recording, protocol=protocol)  # asks for both DROID cameras
     with connect(url(server)) as ws:
         ws.recv(timeout=5)
         ws.send(request_ if isinstance(request_, str) else msgpack_numpy.packb(request_))

@@ -66,12 +66,13 @@ export class StepPlot {
     }
     if (this.yFloor !== null) lo = Math.min(lo, this.yFloor);
     if (hi - lo < 1e-9) hi = lo + 1;
-    const pad = (hi - lo) * 0.08;
-    hi += pad;
+    const yStep = niceStep((hi - lo) / 4); // round tick values: 0, 5, 10 cm rather than 7.68, 15.36
+    lo = Math.floor(lo / yStep + 1e-9) * yStep;
+    hi = Math.ceil(hi / yStep - 1e-9) * yStep;
     const x0 = 46;
     const x1 = w - 10;
     const y0 = h - 20;
-    const y1 = 8;
+    const y1 = 16;
     const t0 = 0;
     t1 = Math.max(t1, 1e-3);
     this._frame = { x0, x1, t0, t1 };
@@ -81,20 +82,20 @@ export class StepPlot {
     g.fillStyle = '#9aa3b2';
     g.font = '11px ui-monospace, monospace';
     g.lineWidth = 1;
-    for (let i = 0; i <= 4; i++) {
-      const v = lo + ((hi - lo) * i) / 4;
+    const digits = Math.max(0, -Math.floor(Math.log10(yStep) + 1e-9));
+    for (let v = lo; v <= hi + yStep / 2; v += yStep) {
       const y = Y(v);
       g.beginPath();
       g.moveTo(x0, y);
       g.lineTo(x1, y);
       g.stroke();
-      g.fillText(formatTick(v), 2, y + 4);
+      g.fillText(`${(Math.abs(v) < yStep / 2 ? 0 : v).toFixed(digits)}`, 2, y + 4);
     }
     const step = niceStep(t1 / 6);
     for (let t = 0; t <= t1 + 1e-9; t += step) {
       g.fillText(`${+t.toFixed(3)}s`, X(t) - 10, h - 4);
     }
-    g.fillText(this.unit, x1 - g.measureText(this.unit).width, y1 + 10);
+    g.fillText(this.unit, x0 + 4, 10); // the y unit, right of the axis top
     for (const s of this.series) {
       g.strokeStyle = s.color;
       g.lineWidth = 1.6;
@@ -134,14 +135,6 @@ export class StepPlot {
       }
     }
   }
-}
-
-/** @param {number} v */
-function formatTick(v) {
-  const a = Math.abs(v);
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 1) return v.toFixed(2);
-  return v.toFixed(3);
 }
 
 /** @param {number} raw */

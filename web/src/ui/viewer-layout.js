@@ -78,7 +78,7 @@ export function buildViewer(root, v) {
       h('span.presets', { role: 'group', 'aria-label': 'Camera' },
         preset('front', 'F'), preset('side', 'S'), preset('top', 'V'),
         btn('⟲', 'Reset camera (C)', () => v.camera.reset(), 'camera-reset')),
-      btn('🔗', 'Copy a link to this frame', () => v.copyFrameLink(), 'frame-link')));
+      btn('link', 'Copy a link to this step', () => v.copyFrameLink(), 'frame-link')));
 
   const readout = h('table.readout', { 'data-testid': 'compare' });
   const ctrl = h('table.readout', { 'data-testid': 'ctrl' });

@@ -52,7 +52,8 @@ export class DualViewer extends Transport {
     this.trails = true;
     this.quantity = 'dist';
     this.renders = 0;
-    this.floor = 0;
+    /** @type {number | null} the table height, from the first state shown */
+    this.floor = null;
     /** @type {string | undefined} what the readout shows, to redraw it only on change */
     this._readoutKey = undefined;
     this.el = buildViewer(root, this);
@@ -88,19 +89,19 @@ export class DualViewer extends Transport {
       target: body ? this.scene.id(OBJ.BODY, body) : -1, fingers: fingerJoints(episode.header),
     };
     this.clock.frameRate = episode.header.frame_rate || 50;
-    if (!this.camera.framed && episode.nFrames > 0) this._frame(episode);
+    if (this.floor === null && episode.nFrames > 0) this._frame(episode);
     if (body === null && this.quantity === 'dist') this.setQuantity('height');
     this._extend(side);
     if (live && !this.touched && !this.playing) this._play(true); // watch it unfold, at real time
     this.requestDraw();
   }
 
-  /** Frame the camera on the workspace at the episode's first state. @param {any} episode */
+  /** The table height, and the camera framed on the workspace (once per scene), at the first state. @param {any} episode */
   _frame(episode) {
     this.scene.pose(this.scratch, episode.frames.qpos, 0);
     const { points, floor } = workspacePoints(this.scene, this.scratch, this.eeSite, this.free);
     this.floor = floor;
-    this.camera.frameWorkspace(points);
+    if (!this.camera.framed) this.camera.frameWorkspace(points);
   }
 
   /** A side's episode grew (live frames) or ended. @param {SideName} side @param {boolean} [ended] */
@@ -202,7 +203,7 @@ export class DualViewer extends Transport {
     for (const b of this.free) points.push(Array.from(s.data.xpos.subarray(3 * b.body, 3 * b.body + 3)));
     this.overlays[side].visible = this.trails;
     this.overlays[side].update({ own: s.series.ee, ownCount: Math.min(f + 1, s.series.n), other: o ? o.series.ee : null,
-      otherCount: o ? Math.min(fo + 1, o.series.n) : 0, points, floor: this.floor });
+      otherCount: o ? Math.min(fo + 1, o.series.n) : 0, points, floor: this.floor ?? 0 });
   }
 
   _drawControls() {

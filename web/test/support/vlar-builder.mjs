@@ -77,9 +77,18 @@ export class F64 {
   }
 }
 
+/** A number that `encodeMsgpack` writes as a msgpack int (so `withFloats` leaves it alone). */
+export class Int {
+  /** @param {number} value */
+  constructor(value) {
+    this.value = value;
+  }
+}
+
 /**
- * A small msgpack encoder for hand-made headers: integral numbers -> the smallest int, other numbers
- * and F64 -> float64, strings, arrays, maps, null, booleans, Uint8Array -> bin, ExtData -> ext.
+ * A small msgpack encoder for hand-made headers: integral numbers and Int -> the smallest int, other
+ * numbers and F64 -> float64, strings, arrays, objects and Maps (any keys) -> maps, null, booleans,
+ * Uint8Array -> bin, ExtData -> ext.
  * @param {unknown} value @returns {Uint8Array}
  */
 export function encodeMsgpack(value) {
@@ -94,6 +103,7 @@ export function encodeMsgpack(value) {
     else { out.push(codes[1]); be(n, 4); }
   };
   const walk = (/** @type {any} */ v) => {
+    if (v instanceof Int) v = v.value;
     if (v === null || v === undefined) out.push(0xc0);
     else if (typeof v === 'boolean') out.push(v ? 0xc3 : 0xc2);
     else if (v instanceof F64 || (typeof v === 'number' && !Number.isSafeInteger(v))) {
@@ -112,6 +122,10 @@ export function encodeMsgpack(value) {
     } else if (v instanceof Uint8Array) { out.push(0xc6); be(v.length, 4); out.push(...v); }
     else if (v instanceof ExtData) { out.push(0xc9); be(v.data.length, 4); out.push(v.type & 0xff, .../** @type {Uint8Array} */ (v.data)); }
     else if (Array.isArray(v)) { head(0x90, [0xdc, 0xdd], v.length); v.forEach(walk); }
+    else if (v instanceof Map) {
+      head(0x80, [0xde, 0xdf], v.size);
+      for (const [k, item] of v) { walk(k); walk(item); }
+    }
     else {
       const entries = Object.entries(v);
       head(0x80, [0xde, 0xdf], entries.length);
@@ -129,7 +143,7 @@ export function encodeMsgpack(value) {
  */
 export function withFloats(index) {
   if (!index || typeof index !== 'object') return index;
-  const copy = structuredClone(index);
+  const copy = clone(index);
   const h = copy.header;
   if (h && typeof h === 'object') {
     for (const k of ['timestep', 'frame_rate', 'control_rate']) if (typeof h[k] === 'number') h[k] = new F64(h[k]);
@@ -138,6 +152,18 @@ export function withFloats(index) {
     if (c && Array.isArray(c.coefficients)) c.coefficients = c.coefficients.map((/** @type {any} */ x) => (typeof x === 'number' ? new F64(x) : x));
   }
   return copy;
+}
+
+/**
+ * A deep copy of plain arrays and objects; anything else (Int, F64, Uint8Array, ExtData, Map) is shared.
+ * @param {any} v @returns {any}
+ */
+function clone(v) {
+  if (Array.isArray(v)) return v.map(clone);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)]));
+  }
+  return v;
 }
 
 /**

@@ -79,6 +79,17 @@ describe('decodeReplay of files Python wrote', () => {
     assert.equal(replay.chunks.filter((ch) => ch.stream === 'time').length, 3);
   });
 
+  test('the committed 1.1 golden file uses every predictor and decodes like the 1.0 one where the inputs agree', () => {
+    const v11 = decodeReplay(readFileSync(fixture('golden_v1_1').file));
+    const v10 = decodeReplay(readFileSync(fixture('golden_v1_0').file));
+    assert.deepEqual(v11.version, { major: 1, minor: 1 });
+    assert.deepEqual(new Set(v11.chunks.flatMap((ch) => ch.predictors)), new Set([0, 1, 2]));
+    assert.ok(v11.chunks.every((ch) => ch.codec === 'predict-shuffle-zstd'));
+    assert.ok(v10.chunks.every((ch) => ch.codec === 'delta-shuffle-zstd' && ch.predictors.length === 0));
+    for (const name of ['time', 'qvel', 'ctrl']) assertSameBits(v11.frames[name], bytesOf(v10.frames[name]), name);
+    assert.equal(new BigUint64Array(v11.frames.qvel.buffer)[5 * 7 + 3], 0x7ff4000000000badn);
+  });
+
   test('the committed golden file (format 1.0) keeps its signalling NaN and metadata', () => {
     const replay = decodeReplay(readFileSync(fixture('golden_v1_0').file));
     assert.equal(new BigUint64Array(replay.frames.qvel.buffer)[5 * 7 + 3], 0x7ff4000000000badn);
@@ -171,8 +182,22 @@ describe('round trip of random bit patterns through a JS-built file', () => {
         { name: 'action', group: 'steps', shape: [s, actionDim], values: bits(s * actionDim) },
         { name: 'progress', group: 'steps', shape: [s], values: bits(s) },
       ];
-      const header = headerMap({ nq, nv, nu, action_dim: actionDim, step_frames: stepFrames });
-      const replay = decodeReplay(buildVlar({ header, n_frames: nFrames, streams }, { chunkRows: 1 + int(20) }));
+      // format 1.1 half the time: random predictors per column, the velocity one on qpos column 0
+      const predictive = trial % 2 === 1;
+      const joints = nq && nv ? [{ name: 'slider', type: 'slide', qpos_adr: 0, dof_adr: nv - 1 }] : [];
+      if (predictive) {
+        for (const st of streams) {
+          const cols = st.shape.length === 2 ? st.shape[1] : 1;
+          /** @type {any} */ (st).predictors = Array.from({ length: cols }, (_, c) => (st.name === 'qpos' && c === 0 && joints.length ? int(3) : int(2)));
+        }
+        // smooth values too, so predictions are finite and the float arithmetic is exercised
+        for (const st of streams.slice(0, 3)) st.values.forEach((_, k) => { if (k % 3 === 0) st.values[k] = Math.sin(k) * 1e3 * random(); });
+      }
+      const header = headerMap({ nq, nv, nu, action_dim: actionDim, step_frames: stepFrames, joints });
+      const velocity = predictive ? { a: random(), b: -random(), map: Array.from({ length: nq }, (_, c) => (c === 0 && joints.length ? nv - 1 : -1)) } : undefined;
+      const file = buildVlar({ header, n_frames: nFrames, streams, velocity }, { chunkRows: 1 + int(20), minor: predictive ? 1 : 0 });
+      const replay = decodeReplay(file);
+      assert.equal(replay.version.minor, predictive ? 1 : 0);
       for (const st of streams) {
         const got = st.group === 'frames' ? replay.frames[st.name] : replay.steps[st.name];
         assertSameBits(got, bytesOf(st.values), `seed ${seed} trial ${trial} ${st.name}`);
