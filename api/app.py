@@ -12,6 +12,7 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -20,12 +21,12 @@ from api import ratings
 from api.config import Settings, load_settings
 from api.deploy import open_adapters
 from api.guard import RequestGuard
-from api.http_errors import arena_error, unexpected_error
+from api.http_errors import arena_error, invalid_request, unexpected_error
 from api.identity import load_secret
 from api.limits.port import RateLimiter
 from api.limits.rules import RateRules, parse_rule
 from api.routes import archive, battles, catalogue, episodes, leaderboard, web
-from api.routes.openapi_specs import StrictStructSchemaPlugin
+from api.routes.openapi_specs import API_DESCRIPTION, StrictStructSchemaPlugin
 from api.service import ArenaService
 from policy_host.registry import Registry
 from schemas.errors import ArenaError
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         for scene in SCENES.values():  # compile models now, so /api/health means ready
             for robot_id in scene.robots:
                 load_world(robot_id, scene.id)
-        n = service.recover()
+        n = 0 if settings.redis_url else service.recover()  # scaled out, workers requeue lost jobs (api.worker_main)
         if n:
             log.warning("requeued %d unfinished episodes", n)
         threading.Thread(target=_preload_policies, args=(service.registry,), name="preload", daemon=True).start()
@@ -105,10 +106,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "caller": Provide(battles.caller_of, sync_to_thread=False)},
         middleware=[guard],
         plugins=[StrictStructSchemaPlugin()],  # request bodies say `additionalProperties: false`
-        exception_handlers={ArenaError: arena_error, HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error},
+        exception_handlers={ArenaError: arena_error, ValidationException: invalid_request,
+                            HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error},
         on_startup=[warm_up],
         on_shutdown=[shut_down],
-        openapi_config=OpenAPIConfig(title="VLA Arena", version="0.1.0",
-                                     description="Blind pairwise battles between robot policies in MuJoCo."),
+        openapi_config=OpenAPIConfig(title="VLA Arena", version="0.1.0", description=API_DESCRIPTION),
         state=State({"service": service, "settings": settings}),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -108,11 +109,11 @@ def open_adapters(settings: Settings, *, workers: int | None = None, ride_out_s:
         bus = MemoryLiveBus()
         return Adapters(store, bus, ThreadQueue(EpisodeWorker(store, bus, registry), workers=n),
                         MemoryRateLimiter(), registry)
+    client = redis_client(settings.redis_url, ride_out_s=ride_out_s)  # MissingDependencyError without `redis`
     from api.jobs.redis import RedisQueue
     from api.limits.redis import RedisRateLimiter
     from api.live.redis import RedisLiveBus
 
-    client = redis_client(settings.redis_url, ride_out_s=ride_out_s)
     rbus = RedisLiveBus(client)
     runner = EpisodeRunner(store, rbus, EpisodeWorker(store, rbus, registry))
     queue = RedisQueue(client, runner if n > 0 else None, concurrency=max(1, n), on_dead=runner.dead,
@@ -122,15 +123,17 @@ def open_adapters(settings: Settings, *, workers: int | None = None, ride_out_s:
 
 def dependency_health(store: Store, queue: JobQueue, bus: LiveBus) -> tuple[bool, dict[str, Any]]:
     """Each dependency's state ("ok" or what failed) and the live workers; False if any failed."""
-    checks: dict[str, Any] = {}
-    workers: int | None = None
-    for name, probe in (("store", lambda: store.count_votes()), ("bus", lambda: bus.has("health-probe")),
-                        ("queue", queue.workers)):
+    ping = getattr(bus, "ping", None)
+    probes: dict[str, Callable[[], object]] = {
+        "store": store.count_votes, "bus": ping if callable(ping) else lambda: None, "queue": queue.workers}
+    checks: dict[str, str] = {}
+    results: dict[str, object] = {}
+    for name, probe in probes.items():
         try:
-            value = probe()
+            results[name] = probe()
             checks[name] = "ok"
-            if name == "queue":
-                workers = int(value)
         except ArenaError as exc:
             checks[name] = f"unavailable: {exc}"
-    return all(v == "ok" for v in checks.values()), {"dependencies": checks, "workers": workers}
+    workers = results.get("queue")
+    return all(v == "ok" for v in checks.values()), {"dependencies": checks,
+                                                     "workers": workers if isinstance(workers, int) else None}

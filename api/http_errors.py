@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from litestar import MediaType, Request, Response
+from litestar.exceptions import ValidationException
 
 from schemas.errors import (
     ArenaError,
@@ -43,6 +44,18 @@ def arena_error(request: Request, exc: ArenaError) -> Response:
     if code >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return Response(body, status_code=code, media_type=MediaType.JSON, headers=headers)
+
+
+def invalid_request(request: Request, exc: ValidationException) -> Response:
+    """Litestar's own validation (wrong types, unknown or missing fields, malformed JSON) in the arena's
+    error shape: `field` names the first offending key, `extra` keeps every problem."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    problems = [e for e in extra if isinstance(e, dict)]
+    body: dict = {"status_code": 400, "detail": exc.detail, "error": "ValidationError", "extra": extra}
+    if problems and problems[0].get("key"):
+        body["field"] = str(problems[0]["key"])
+        body["detail"] = f"{exc.detail}: {body['field']}: {problems[0].get('message', 'invalid')}"
+    return Response(body, status_code=400, media_type=MediaType.JSON)
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response:

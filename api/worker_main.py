@@ -74,7 +74,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def run_worker(*, reconcile_s: float = 30.0, grace_s: float = 300.0, stop: threading.Event | None = None) -> int:
     from api.config import load_settings
     from api.deploy import open_adapters
-    from api.jobs.redis import RedisQueue
     from api.limits.rules import RateRules
     from api.service import ArenaService
     from schemas.errors import ArenaError, ValidationError
@@ -89,6 +88,8 @@ def run_worker(*, reconcile_s: float = 30.0, grace_s: float = 300.0, stop: threa
     service = ArenaService(a.store, a.queue, a.bus, a.registry, limits=RateRules(a.limiter, {}))
     log.info("worker %s ready: %d episode threads, store %s://, redis %s://", getattr(a.queue, "consumer", "?"),
              settings.workers, settings.store.partition(":")[0], settings.redis_url.partition(":")[0])
+    from api.jobs.redis import RedisQueue
+
     queue = a.queue
     assert isinstance(queue, RedisQueue)
     while True:

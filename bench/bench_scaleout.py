@@ -13,6 +13,7 @@ episode runs all its steps), stream pace 0 (no pacing: pure throughput).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -52,20 +53,48 @@ def wait_done(api: Api, handle: str, timeout: float = 600.0) -> None:
         time.sleep(0.05)
 
 
-def throughput(root: Path, mongo: MongoServer, workers: int, turns: int, steps: int) -> float:
-    """Episodes per second with `workers` worker processes (all turns queued at once)."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (all their threads) so far, from /proc."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def group(pgid: int) -> list[int]:
+    """The processes of a process group (a granian server and the worker it forks)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat(5): the process group
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def throughput(root: Path, mongo: MongoServer, workers: int, turns: int, steps: int) -> tuple[float, float, float]:
+    """(episodes per wall second, episodes per worker CPU-second, CPU-seconds of the API, Redis and MongoDB
+    per episode) with `workers` worker processes, all turns queued at once. The second is what one core
+    does, whatever else the machine runs."""
     cluster = Cluster(root, mongo.url(f"bench{workers}"))
     try:
         cluster.start(apis=1, workers=workers)
         api = cluster.apis[0]
-        wait_done(api, new_turn(api, 5))  # warm: policies built, scenes compiled in every worker
-        for _ in range(workers - 1):
+        for _ in range(workers):  # warm: policies built, scenes compiled in every worker
             wait_done(api, new_turn(api, 5))
-        t0 = time.perf_counter()
+        pids = [w.pid for w in cluster.workers]
+        assert cluster.redis.process is not None
+        assert mongo.process is not None
+        others = [*group(api.pid), cluster.redis.process.pid, mongo.process.pid]  # granian forks its worker
+        t0, cpu0, other0 = time.perf_counter(), cpu_seconds(pids), cpu_seconds(others)
         handles = [new_turn(api, steps) for _ in range(turns)]
         for handle in handles:
             wait_done(api, handle)
-        return 2 * turns / (time.perf_counter() - t0)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(pids) - cpu0
+        return 2 * turns / wall, 2 * turns / cpu, (cpu_seconds(others) - other0) / (2 * turns)
     finally:
         cluster.close()
 
@@ -110,15 +139,20 @@ def main() -> None:
         root = Path(tmp)
         mongo = MongoServer(root / "mongo").start()
         try:
-            one = throughput(root / "w1", mongo, 1, args.turns, args.steps)
-            two = throughput(root / "w2", mongo, 2, args.turns, args.steps)
+            load = os.getloadavg()[0]
+            (one, one_cpu, one_other), (two, two_cpu, two_other) = (
+                throughput(root / f"w{n}", mongo, n, args.turns, args.steps) for n in (1, 2))
             embedded_s, scaled_s = latencies(root, mongo, args.steps, args.latency_turns)
+            load = max(load, os.getloadavg()[0])
         finally:
             mongo.stop()
-    print(f"episodes: {args.steps} steps, scripted, pace 0; {2 * args.turns} episodes per run")
-    print(f"1 worker process : {one:6.2f} episodes/s  (baseline)")
-    print(f"2 worker processes: {two:6.2f} episodes/s  = {two / one:.2f}x the baseline, "
-          f"{two / (2 * one):.2f} of linear")
+    print(f"episodes: {args.steps} steps, scripted, pace 0; {2 * args.turns} episodes per run; "
+          f"{os.cpu_count()} cores, load average up to {load:.1f}")
+    print(f"1 worker process : {one:6.2f} episodes/s  {one_cpu:6.2f} per worker CPU-second  (baseline)")
+    print(f"2 worker processes: {two:6.2f} episodes/s  {two_cpu:6.2f} per worker CPU-second  = {two / one:.2f}x "
+          f"the baseline, {two / (2 * one):.2f} of linear; per core {two_cpu / one_cpu:.2f} of the baseline's")
+    print(f"API + Redis + MongoDB (nx-27017) CPU per episode: {one_other * 1000:.0f} ms (1 worker), "
+          f"{two_other * 1000:.0f} ms (2 workers)")
     print(f"turn latency (POST -> both stored), median of {args.latency_turns}: embedded {embedded_s:.3f} s, "
           f"scaled-out {scaled_s:.3f} s ({scaled_s / embedded_s:.2f}x the embedded)")
 

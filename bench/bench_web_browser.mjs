@@ -4,7 +4,7 @@
  *
  *     node bench/bench_web_browser.mjs [--runs 3] [--scrub-seconds 3] [--decode-iters 50]
  *                                      [--draw-iters 30] [--no-video] [--json bench/out/web_browser.json]
- *     node bench/bench_web_browser.mjs --start-only [--runs 3]
+ *     node bench/bench_web_browser.mjs --start-only [--runs 3] [--before-ref 6fe7e54]
  *
  * --start-only: submit to first frame and page load, before and after in the same run (see
  * bench/web_start.mjs), and nothing else.
@@ -15,7 +15,7 @@
  *    arena:scene-compiled, arena:first-frame), navigation and resource timing, and two marks this
  *    script adds from an init script: `bench:wasm-instantiated` (WebAssembly.instantiateStreaming
  *    resolved) and `bench:both-drawn` (first draw with both replays).
- * 2. Episode decode in the page: what arena.js records (`__arena.episodes`), then decodeReplay on the
+ * 2. Episode decode in the page: what the battle page records (`__arena.episodes`), then decodeReplay on the
  *    same bytes --decode-iters times.
  * 3. Scrubbing both views: viewer.seek(next frame) on every requestAnimationFrame for --scrub-seconds,
  *    counting viewer draws; then viewer.draw() in a tight loop, and its parts timed apart.
@@ -47,6 +47,7 @@ const { values: opts } = parseArgs({
     instruction: { type: 'string', default: 'pick up the red cube' },
     'no-video': { type: 'boolean', default: false },
     'start-only': { type: 'boolean', default: false },
+    'before-ref': { type: 'string', default: '6fe7e54' },
     json: { type: 'string', default: path.join(repoRoot, 'bench', 'out', 'web_browser.json') },
   },
 });
@@ -499,7 +500,7 @@ async function main() {
   try {
     if (opts['start-only']) {
       browser = await within(launchChromium(), 60_000, 'chromium launch');
-      result.start = await within(startSection(browser, RUNS), 1_200_000, 'start section');
+      result.start = await within(startSection(browser, RUNS, opts['before-ref']), 1_200_000, 'start section');
       mkdirSync(path.dirname(opts.json), { recursive: true });
       writeFileSync(opts.json.replace(/\.json$/, '_start.json'), `${JSON.stringify(result, null, 2)}\n`);
       return;
@@ -664,9 +665,9 @@ function report({ battle, cold, warm, last, decode, scrub, draw, wire, video, si
   const pageEp = last.episodes;
   epRows.push(['.vlar bytes', ...SIDES.map((s) => String(decode[s].bytes))]);
   epRows.push(['frames (nq)', ...SIDES.map((s) => `${decode[s].nFrames} (${decode[s].nq})`)]);
-  epRows.push(['arena.js fetch (warm page, last load)', ...SIDES.map((s) => ms(pageEp[s]?.fetchMs))]);
-  epRows.push(['arena.js decode (warm page, last load)', ...SIDES.map((s) => ms(pageEp[s]?.decodeMs))]);
-  epRows.push(['arena.js decode (cold loads, median)', ...SIDES.map((s) => ms(median(cold.map((/** @type {any} */ c) => c.raw.episodes[s]?.decodeMs))))]);
+  epRows.push(['page fetch (warm page, last load)', ...SIDES.map((s) => ms(pageEp[s]?.fetchMs))]);
+  epRows.push(['page decode (warm page, last load)', ...SIDES.map((s) => ms(pageEp[s]?.decodeMs))]);
+  epRows.push(['page decode (cold loads, median)', ...SIDES.map((s) => ms(median(cold.map((/** @type {any} */ c) => c.raw.episodes[s]?.decodeMs))))]);
   epRows.push([`decodeReplay x${opts['decode-iters']}: median`, ...SIDES.map((s) => ms(median(decode[s].times)))]);
   epRows.push(['decodeReplay: mean (total / iterations)', ...SIDES.map((s) => ms(decode[s].meanMs))]);
   epRows.push(['decodeReplay: raw float64 MB/s', ...SIDES.map((s) => (decode[s].rawBytes / 1e6 / (decode[s].meanMs / 1e3)).toFixed(0))]);

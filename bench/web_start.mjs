@@ -1,17 +1,16 @@
 // @ts-check
 /**
  * How fast a voter sees something, before and after, in one run (`node bench/bench_web_browser.mjs
- * --start-only`; headless Chromium, SwiftShader, this machine's CPUs):
+ * --start-only`; headless Chromium, SwiftShader, this machine's CPUs). "Before" is the whole arena as
+ * committed at --before-ref (default 6fe7e54, before the blinding and voter-experience work: its page
+ * and its server, extracted with `git archive` and served from a temporary folder with the same venv);
+ * "after" is the working tree. Both servers run side by side, paced at real time (the default).
  *
- * 1. Submit to first frame: from the click on "Start battle" (mark `arena:submit`) to the first draw
- *    showing an episode's state (`arena:first-frame`), for the current page with the scene preloaded
- *    while the voter types (after) and with preloading turned off (`localStorage['arena.preload'] =
- *    'off'`: the page as it was, compiling the scene only once the battle page opens; before). Cold:
- *    a new browser context (empty HTTP cache); warm: the same context, page reloaded. The voter
- *    "types" the instruction at 80 ms per key, as a person would.
- * 2. Battle page load to first frame of a finished turn, cold and warm, for the committed front end
- *    (git HEAD's web/, served by a second server through ARENA_WEB_DIR: before) and the working
- *    tree's (after), both against the same server code.
+ * 1. Submit to first frame: from the click on "Start battle" (an init script marks `bench:submit` at
+ *    the click) to the first draw showing an episode's state (`arena:first-frame`). The voter "types"
+ *    the instruction at 80 ms per key first. Cold: a new browser context (empty HTTP cache); warm: the
+ *    same context, page reloaded. Also "after, no preload" (`localStorage['arena.preload'] = 'off'`).
+ * 2. Battle page load to first frame of a finished turn, cold and warm.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -48,11 +47,14 @@ function client(base) {
   return { call, cookies: () => (cookie ? [{ name: 'arena_voter', value: cookie.slice('arena_voter='.length), url: base }] : []) };
 }
 
-/** A finished one-turn battle on `base`, and the voter's cookies. @param {string} base */
-async function finishedBattle(base) {
+/**
+ * A finished one-turn battle on `base`, and the voter's cookies.
+ * @param {string} base @param {boolean} old the server before the voter cookie (voter id in the body)
+ */
+async function finishedBattle(base, old) {
   const c = client(base);
-  const session = await c.call('/api/sessions', { robot_id: 'franka', scene_id: 'table' });
-  const turn = await c.call(`/api/battles/${session.battle.battle_id}/turns`, { instruction: INSTRUCTION, start: 'reset' });
+  const session = await c.call('/api/sessions', { robot_id: 'franka', scene_id: 'table', ...(old ? { voter_id: 'v-bench' } : {}) });
+  const turn = await c.call(`/api/battles/${session.battle.battle_id}/turns`, { instruction: INSTRUCTION, ...(old ? {} : { start: 'reset' }) });
   for (let i = 0; i < 600; i++) {
     const t = await c.call(`/api/turns/${turn.turn_id}`);
     if (t.status !== 'running') return { url: `${base}/battles/${session.battle.battle_id}/turns/${turn.seq}`, cookies: c.cookies() };
@@ -81,14 +83,19 @@ async function submitOnce(page, base) {
   await page.goto(`${base}/`, { waitUntil: 'load' });
   await page.locator('[data-testid=instruction]').waitFor();
   await page.type('[data-testid=instruction]', INSTRUCTION, { delay: 80 });
+  await page.evaluate(() => document.addEventListener('click', (e) => {
+    if (/** @type {HTMLElement} */ (e.target).closest?.('[data-testid=start]')) performance.mark('bench:submit');
+  }, { capture: true, once: true }));
   await page.click('[data-testid=start]');
   await page.waitForFunction(() => performance.getEntriesByName('arena:first-frame').length > 0, null, { timeout: 120_000, polling: 20 });
-  const ms = await page.evaluate(between, /** @type {[string, string]} */ (['arena:submit', 'arena:first-frame']));
-  const created = await page.evaluate(between, /** @type {[string, string]} */ (['arena:submit', 'arena:turn-created']));
+  const ms = await page.evaluate(between, /** @type {[string, string]} */ (['bench:submit', 'arena:first-frame']));
+  const parts = Object.fromEntries(await Promise.all(['arena:turn-created', 'arena:battle-start', 'arena:scene-ready', 'arena:viewer-ready',
+    'arena:first-message-left', 'arena:first-state-left', 'arena:first-frame'].map(async (m) =>
+    [m.replace('arena:', ''), await page.evaluate(between, /** @type {[string, string]} */ (['bench:submit', m]))])));
   // let the turn finish so the next run finds free workers
   await page.waitForFunction(() => !(/** @type {HTMLButtonElement | null} */ (document.querySelector('[data-testid=vote-left]')))?.disabled,
     null, { timeout: 180_000 });
-  return { ms, created };
+  return { ms, parts };
 }
 
 /**
@@ -132,51 +139,57 @@ async function loadRuns(browser, battle, runs) {
   return { cold, warm };
 }
 
-/** The committed web/ (git HEAD) in a temporary folder, sharing node_modules. */
-function committedWeb() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'arena-web-head-'));
-  const tar = execFileSync('git', ['-C', repoRoot, 'archive', 'HEAD', 'web'], { maxBuffer: 256 * 1024 * 1024 });
-  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+/** The repository as committed at `ref`, in a temporary folder, sharing web/node_modules. @param {string} ref */
+function committedTree(ref) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'arena-before-'));
+  const tar = execFileSync('git', ['-C', repoRoot, 'archive', ref], { maxBuffer: 512 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar, maxBuffer: 64 * 1024 * 1024 });
   symlinkSync(path.join(repoRoot, 'web', 'node_modules'), path.join(dir, 'web', 'node_modules'));
-  return { webDir: path.join(dir, 'web'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
  * Run both measurements and print them.
  * @param {Browser} browser @param {number} runs
+ * @param {string} beforeRef the commit whose web/ is "before" for the page load
  */
-export async function startSection(browser, runs) {
+export async function startSection(browser, runs, beforeRef) {
   const env = { ARENA_MAX_STEPS: '20' }; // paced at real time (the default), as voters see it
-  const head = committedWeb();
+  const tree = committedTree(beforeRef);
   const now = await startServer({ env });
-  const before = await startServer({ env: { ...env, ARENA_WEB_DIR: head.webDir } });
+  const then = await startServer({ env, cwd: tree.dir });
   try {
     const submit = {
-      before: await submitRuns(browser, now.url, false, runs),
+      before: await submitRuns(browser, then.url, true, runs),
+      noPreload: await submitRuns(browser, now.url, false, runs),
       after: await submitRuns(browser, now.url, true, runs),
     };
     const load = {
-      before: await loadRuns(browser, await finishedBattle(before.url), runs),
-      after: await loadRuns(browser, await finishedBattle(now.url), runs),
+      before: await loadRuns(browser, await finishedBattle(then.url, true), runs),
+      after: await loadRuns(browser, await finishedBattle(now.url, false), runs),
     };
     const f = (/** @type {number} */ x) => `${(x / 1000).toFixed(2)} s`;
     const med = (/** @type {any[]} */ xs, /** @type {string} */ k) => median(xs.map((x) => (k ? x[k] : x)));
-    console.log(`\nSubmit -> first frame (median of ${runs}; before = no preload, after = preload while typing)`);
-    console.log('                     before      after    after/before');
+    console.log(`\nSubmit -> first frame (median of ${runs}; before = ${beforeRef}, after = working tree)`);
+    console.log('                     before   after, no preload      after    after/before');
     for (const k of /** @type {const} */ (['cold', 'warm'])) {
-      const [b, a] = [med(submit.before[k], 'ms'), med(submit.after[k], 'ms')];
-      console.log(`  ${k.padEnd(6)}           ${f(b).padStart(8)}   ${f(a).padStart(8)}   ${(a / b).toFixed(2)}`);
+      const [b, n, a] = [med(submit.before[k], 'ms'), med(submit.noPreload[k], 'ms'), med(submit.after[k], 'ms')];
+      console.log(`  ${k.padEnd(6)}           ${f(b).padStart(8)}   ${f(n).padStart(15)}   ${f(a).padStart(8)}   ${(a / b).toFixed(2)}`);
     }
-    console.log(`  (of which submit -> turn created: ${f(med(submit.after.cold, 'created'))} cold, ${f(med(submit.after.warm, 'created'))} warm)`);
-    console.log(`\nBattle page load -> first frame, finished turn (median of ${runs}; before = git HEAD web/, after = working tree)`);
+    console.log('  after, time since submit (median):                cold       warm');
+    for (const k of Object.keys(submit.after.cold[0].parts)) {
+      const at = (/** @type {any[]} */ xs) => f(median(xs.map((x) => x.parts[k])));
+      console.log(`    ${k.padEnd(44)} ${at(submit.after.cold).padStart(8)}   ${at(submit.after.warm).padStart(8)}`);
+    }
+    console.log(`\nBattle page load -> first frame, finished turn (median of ${runs}; before = web/ at ${beforeRef}, after = working tree)`);
     for (const k of /** @type {const} */ (['cold', 'warm'])) {
       const [b, a] = [med(load.before[k], ''), med(load.after[k], '')];
       console.log(`  ${k.padEnd(6)}           ${f(b).padStart(8)}   ${f(a).padStart(8)}   ${(a / b).toFixed(2)}`);
     }
     return { submit, load, runs };
   } finally {
-    await before.stop();
+    await then.stop();
     await now.stop();
-    head.cleanup();
+    tree.cleanup();
   }
 }

@@ -28,6 +28,7 @@ class ActionAdapter:
         self.ee_pos, self.ee_mat = world.ee_pos(data), world.ee_mat(data)
         m = world.model
         self.lower, self.upper = m.actuator_ctrlrange[world.arm_act].T
+        self.n_arm = len(world.arm_act)  # 7 on the Franka; a 6-joint arm ignores a joint action's 7th value
 
     def validate(self, chunk: object) -> np.ndarray:
         """Check a policy's output; raise PolicyOutputError naming what is wrong."""
@@ -43,16 +44,16 @@ class ActionAdapter:
 
     def apply(self, action: np.ndarray, data: mujoco.MjData) -> None:
         if self.space is ActionSpace.JOINT_POSITION:
-            self.joint_target = action[:7].copy()
+            self.joint_target = action[: self.n_arm].copy()
         elif self.space is ActionSpace.JOINT_VELOCITY:
-            vel = np.clip(action[:7], -MAX_JOINT_VELOCITY, MAX_JOINT_VELOCITY)
+            vel = np.clip(action[: self.n_arm], -MAX_JOINT_VELOCITY, MAX_JOINT_VELOCITY)
             self.joint_target = self.joint_target + vel * self.dt
         else:
             self._apply_ee_delta(action)
         self.joint_target = np.clip(self.joint_target, self.lower, self.upper)
         data.ctrl[self.world.arm_act] = self.joint_target
         closure = float(np.clip(action[-1], 0.0, 1.0))
-        data.ctrl[self.world.finger_act] = self.world.robot.finger_open * (1.0 - closure)
+        data.ctrl[self.world.finger_act] = self.world.finger_command(closure)
 
     def _apply_ee_delta(self, action: np.ndarray) -> None:
         assert self.ik is not None

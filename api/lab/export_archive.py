@@ -14,7 +14,6 @@ Only voted battles have a record: before the vote these files would name the pol
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Iterator
 
@@ -64,11 +63,13 @@ def battle_doc(battle: BattleRecord, turns: list[TurnRecord], episodes: list[Epi
 
 
 def _json(doc: object) -> bytes:
-    return json.dumps(doc, indent=1, sort_keys=True, allow_nan=False, default=str).encode() + b"\n"
+    return msgspec.json.format(msgspec.json.encode(doc, order="sorted"), indent=1) + b"\n"
 
 
-def battle_files(store: Store, battle_id: str, salt: bytes) -> Iterator[tuple[str, bytes]]:
-    """(path, bytes) of every file of a voted battle's record; raises NotFoundError("archive") before the vote."""
+def battle_files(store: Store, battle_id: str, salt: bytes, *, headers: bool = True) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) of every file of a voted battle's record; raises NotFoundError("archive") before the vote.
+
+    `headers=False` leaves out the per-episode JSON (the `.vlar` holds the header; bulk exports index it)."""
     vote = store.get_vote(battle_id)
     if vote is None:
         raise NotFoundError("archive", battle_id)
@@ -82,11 +83,12 @@ def battle_files(store: Store, battle_id: str, salt: bytes) -> Iterator[tuple[st
             continue
         data = store.get_trajectory(ep.id)
         stem = episode_stem(seq[ep.turn_id], ep)
-        version, header = read_header(data)
-        doc = {"episode_id": ep.id, "format_version": list(version), "header": msgspec.to_builtins(header),
-               "result": msgspec.to_builtins(ep.result), "policy": ep.policy, "side": str(ep.side)}
         yield f"{stem}{FILE_EXTENSION}", data
-        yield f"{stem}.json", _json(doc)
+        if headers:
+            version, header = read_header(data)
+            doc = {"episode_id": ep.id, "format_version": list(version), "header": msgspec.to_builtins(header),
+                   "result": msgspec.to_builtins(ep.result), "policy": ep.policy, "side": str(ep.side)}
+            yield f"{stem}.json", _json(doc)
 
 
 def zip_battle(store: Store, battle_id: str, salt: bytes) -> bytes:

@@ -11,10 +11,14 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.config import load_settings
 from api.identity import load_secret
 from api.store import open_store
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 EXPORTS = ("trajectories", "lerobot")
 
@@ -45,7 +49,7 @@ def _dispatch(votes: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     return run
 
 
-def _progress():  # type: ignore[no-untyped-def]
+def _progress() -> Progress:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

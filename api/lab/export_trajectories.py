@@ -2,7 +2,8 @@
 
     DIR/index.jsonl                      one line per episode: ids, robot, scene, instruction, seed, policy,
                                          side, outcome, the vote and the file's path and sha256
-    DIR/battles/<battle_id>/...          battle.json and episodes/*.vlar, *.json (api.lab.export_archive)
+    DIR/battles/<battle_id>/...          battle.json and episodes/*.vlar (api.lab.export_archive; the
+                                         archive's per-episode header JSON is left out: see index.jsonl)
 
 Battles are taken from the votes (only voted battles have a record: before the vote the files would name
 the policies), oldest first, filtered by robot, scene and vote time. Memory stays bounded: one trajectory
@@ -64,7 +65,7 @@ def export_battles(store: Store, votes: list[VoteRecord], out: Path, salt: bytes
 def _write_battle(store: Store, vote: VoteRecord, folder: Path, salt: bytes, counts: dict[str, int]
                   ) -> Iterator[dict]:
     battle_doc: dict = {}
-    for path, data in battle_files(store, vote.battle_id, salt):
+    for path, data in battle_files(store, vote.battle_id, salt, headers=False):
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -1,4 +1,5 @@
-"""Live episode streams: the LiveBus port and its in-memory adapter (Redis streams for scale-out)."""
+"""Live episode streams: the LiveBus port, its in-memory adapter, and Redis streams for scale-out
+(`api.live.redis`, imported on demand: it needs the `scale` extra)."""
 
 from api.live.memory import MemoryLiveBus
 from api.live.port import LiveBus

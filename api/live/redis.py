@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -28,6 +29,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from schemas.errors import BusError
+
+log = logging.getLogger("arena.live")
 
 # KEYS: stream, state. ARGV: entry id ('*' to append), message, final ('1'/'0'), ttl while live, ttl after.
 # Returns 1 if added, 0 if that entry id was already there (a rerun's message), -1 after the final one.
@@ -75,8 +78,18 @@ class RedisLiveBus:
             self.client.set(self._keys(episode_id)[1], "open", ex=self.live_ttl_s, nx=True)
 
     def has(self, episode_id: str) -> bool:
-        with _errors("looking up a live log"):
+        """False also when Redis cannot be reached: a viewer then gets the episode from the store once it
+        is stored (`api.routes.episodes`) instead of an error; `ping` reports the outage."""
+        try:
             return bool(self.client.exists(*self._keys(episode_id)))
+        except redis.RedisError as exc:
+            log.warning("live bus (Redis) unavailable, streams come from the store: %s", exc)
+            return False
+
+    def ping(self) -> None:
+        """Raises `BusError` when Redis cannot be reached (for /api/health)."""
+        with _errors("checking the connection"):
+            self.client.ping()
 
     def begin(self, episode_id: str) -> None:
         """A run of the episode starts here: number its messages from 1 (see the module docstring)."""

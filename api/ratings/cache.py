@@ -3,10 +3,10 @@
 Requests never fit: `RatingsCache.board()` returns the last published `Snapshot`'s board. When the store
 holds more votes than the snapshot it wakes the thread and waits at most `wait_s` for a newer one (in
 a worker thread: the leaderboard route runs with sync_to_thread), then serves what it has, saying how
-many votes it covers. Refits are throttled to a duty cycle (`DUTY`): the thread idles at least
-(1 / DUTY - 1) times as long as its last refit took, so a vote storm costs the API at most DUTY of one
-core. The thread also polls `store.count_votes()` every `poll_s`, so votes cast through other API
-processes are seen too. Automatic metrics (success rates) of newly voted battles are read at most
+many votes it covers. Refits slower than CHEAP_S are throttled to a duty cycle (`DUTY`): the thread
+idles at least (1 / DUTY - 1) times as long as its last refit took, so a vote storm costs the API at
+most DUTY of one core. The thread also polls `store.count_votes()` every `poll_s`, so votes cast
+through other API processes are seen too. Automatic metrics (success rates) of newly voted battles are read at most
 FACTS_PER_REFRESH per refit, and refits continue until every one is read.
 """
 
@@ -30,6 +30,7 @@ from schemas.records import VoteChoice, VoteRecord
 
 log = logging.getLogger("arena.ratings")
 DUTY = 0.2
+CHEAP_S = 0.1  # refits faster than this are never throttled
 FACTS_PER_REFRESH = 2000  # automatic metrics of newly voted battles read per refit (two reads each)
 Key = tuple[str | None, str | None]  # (robot_id, scene_id); None = every robot / every scene
 _OUTCOME = {VoteChoice.LEFT: 0, VoteChoice.RIGHT: 1, VoteChoice.TIE: 2, VoteChoice.BOTH_BAD: 3}
@@ -63,7 +64,7 @@ EMPTY = Snapshot(count=-1, fitted_at=0.0, boards={}, flags={}, voters=[])
 
 class RatingsCache:
     def __init__(self, store: Store, *, min_votes: int = MIN_VOTES, prior_sd: float = PRIOR_SD,
-                 daily_cap: int = cleaning.DAILY_CAP, poll_s: float = 1.0, wait_s: float = 1.0) -> None:
+                 daily_cap: int = cleaning.DAILY_CAP, poll_s: float = 1.0, wait_s: float = 2.0) -> None:
         self.store, self.min_votes, self.prior_sd, self.daily_cap = store, min_votes, prior_sd, daily_cap
         self.poll_s, self.wait_s = poll_s, wait_s
         self.snapshot = EMPTY
@@ -124,7 +125,7 @@ class RatingsCache:
                 if not failures:
                     log.exception("ratings refresh failed; keeping the previous leaderboard")
                 failures, self._wanted = failures + 1, False
-            throttle = last_took * (1 / DUTY - 1)
+            throttle = last_took * (1 / DUTY - 1) if last_took > CHEAP_S else 0.0
             with self._wake:  # a waiting request only skips the poll interval, never the duty-cycle throttle
                 if not self._closed:  # back off while the store fails (up to a minute between tries)
                     self._wake.wait(throttle if self._wanted else max(self.poll_s * min(2**failures, 60), throttle))

@@ -3,7 +3,7 @@
 Settings (environment, read once when a store's cache is made): ARENA_RATINGS_MIN_VOTES (default 30:
 fewer votes make a model provisional), ARENA_RATINGS_PRIOR_SD (200 rating points),
 ARENA_RATINGS_DAILY_CAP (500 votes per voter per UTC day count; the rest are flagged "over_cap"),
-ARENA_RATINGS_WAIT_S (1.0: how long a leaderboard request waits for a refit after new votes).
+ARENA_RATINGS_WAIT_S (2.0: how long a leaderboard request waits for a refit after new votes).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def cache_for(store: Store) -> RatingsCache:
             cache = RatingsCache(store, min_votes=int(env.get("ARENA_RATINGS_MIN_VOTES", MIN_VOTES)),
                                  prior_sd=float(env.get("ARENA_RATINGS_PRIOR_SD", PRIOR_SD)),
                                  daily_cap=int(env.get("ARENA_RATINGS_DAILY_CAP", DAILY_CAP)),
-                                 wait_s=float(env.get("ARENA_RATINGS_WAIT_S", 1.0)))
+                                 wait_s=float(env.get("ARENA_RATINGS_WAIT_S", 2.0)))
             _caches[store] = cache
         return cache
 

@@ -46,6 +46,14 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
     extra: list[dict[str, Any]] | dict[str, Any] | None = None
 
 
+API_DESCRIPTION = (
+    "Blind pairwise battles between robot policies in MuJoCo (docs/api.md). There are no accounts: the first "
+    f"request without a valid `{COOKIE}` cookie gets a server-issued voter id in it, and a voter sees only the "
+    "sessions, battles, turns and episodes they started (anyone else gets 404). Request bodies are JSON "
+    "(`Content-Type: application/json`, else 415), at most 64 KiB (413) and 32 levels deep (400); a "
+    "state-changing request from another site's `Origin` gets 403. Sessions, turns and votes are rate limited "
+    "per voter and per address (429 with `Retry-After`). Errors are JSON: `{status_code, detail, error, field}`.")
+
 WHY: dict[int, str] = {
     400: "Bad input: `field` (or `extra`) names what was wrong; `body` for a body that is not JSON or is "
          "nested deeper than 32 levels.",
@@ -72,13 +80,12 @@ def download(media_type: str) -> ResponseSpec:
     """The 200 of a binary download. (Not the decorator's `media_type=`: the framework's own 400s would
     carry that content type too.)"""
     return ResponseSpec(data_container=bytes, media_type=media_type, generate_examples=False,
-                        description=f"The file, `{media_type}` (gzip when the client accepts it and it pays).")
+                        description=f"The file (`{media_type}`).")
 
 
 NOT_MODIFIED = ResponseSpec(data_container=None, description="Not modified: `If-None-Match` named the current ETag.")
 
 _STRING = Schema(type=OpenAPIType.STRING)
-_BINARY = Schema(type=OpenAPIType.STRING, content_media_type="application/octet-stream")
 _VOTER_COOKIE = OpenAPIHeader(
     schema=_STRING, required=False,
     description=f"`{COOKIE}=<voter>.<signature>`: the server-issued voter identity (http-only, SameSite=Lax), "
@@ -90,18 +97,18 @@ _RETRY_AFTER = OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
 
 @dataclass
 class ArenaOperation(Operation):
-    """Adds `Retry-After` to a 429 and the voter cookie to successful answers."""
+    """Adds `Retry-After` to a 429 and the voter cookie to every answer (the request guard may set it on
+    any); a body that is not JSON is described as bytes of its media type."""
 
     def __post_init__(self) -> None:
         for code, response in (self.responses or {}).items():
             if isinstance(response, Reference):
                 continue
-            headers = response.headers if response.headers is not None else {}
-            if code == "429":
-                headers["Retry-After"] = _RETRY_AFTER
-            elif code.startswith("2"):
-                headers["Set-Cookie"] = _VOTER_COOKIE
-            response.headers = headers
+            for media_type, media in (response.content or {}).items():
+                if media_type != "application/json":
+                    media.schema = Schema(type=OpenAPIType.STRING, content_media_type=media_type)
+            response.headers = {**(response.headers or {}), "Set-Cookie": _VOTER_COOKIE,
+                                **({"Retry-After": _RETRY_AFTER} if code == "429" else {})}
 
 
 @dataclass
@@ -119,10 +126,6 @@ class CachedOperation(ArenaOperation):
                 response.headers = {**(response.headers or {}),
                                     "ETag": OpenAPIHeader(schema=_STRING, required=True),
                                     "Cache-Control": OpenAPIHeader(schema=_STRING, required=True)}
-        ok = (self.responses or {}).get("200")
-        if ok is not None and not isinstance(ok, Reference):
-            for media in (ok.content or {}).values():
-                media.schema = _BINARY
 
 
 @dataclass
@@ -133,10 +136,9 @@ class VoteExportOperation(ArenaOperation):
         super().__post_init__()
         ok = (self.responses or {}).get("200")
         if ok is not None and not isinstance(ok, Reference):
-            ok.content = {**(ok.content or {}),
-                          "application/x-ndjson": OpenAPIMediaType(schema=_STRING),
-                          "application/vnd.apache.parquet": OpenAPIMediaType(schema=_BINARY)}
-
+            ok.content = {**(ok.content or {}), **{media_type: OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, content_media_type=media_type))
+                for media_type in ("application/x-ndjson", "application/vnd.apache.parquet")}}
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):

@@ -65,7 +65,8 @@ def test_scenes_all_and_per_robot(client: TestClient) -> None:
     assert {s["id"] for s in every.json()} == set(SCENES)
     assert franka.json() == [s for s in every.json() if "franka" in s["robots"]]
     table = next(s for s in every.json() if s["id"] == "table")
-    assert table["robots"] == ["franka"]
+    assert table["robots"] == list(SCENES["table"].robots)
+    assert table["robots"][0] == "franka"
     assert set(table["objects"]) == {"red", "green", "blue", "bowl"}
 
 
@@ -328,9 +329,28 @@ def test_instruction_whitespace_is_normalised(client: TestClient, new_battle: Ca
 # ---- turns still running -------------------------------------------------------------------------------
 
 
-def test_running_turn_blocks_vote_and_hides_trajectory(make_client: Callable[..., TestClient],
+LIGHT_MODELS = """
+[[model]]
+name = "still"
+kind = "zero"
+organisation = "test"
+licence = "MIT"
+latency_s = 0.0
+
+[[model]]
+name = "jitter"
+kind = "random"
+organisation = "test"
+licence = "MIT"
+latency_s = 0.0
+"""
+
+
+def test_running_turn_blocks_vote_and_hides_trajectory(make_client: Callable[..., TestClient], tmp_path: Path,
                                                        new_battle: Callable[..., str], wait_turn: Play) -> None:
-    client = make_client(workers=1)  # one thread: the right side waits behind the whole left episode
+    models = tmp_path / "models.toml"
+    models.write_text(LIGHT_MODELS)  # cheap policies: 300 steps take about a second, even on a busy machine
+    client = make_client(workers=1, models=str(models))  # one thread: the right side waits behind the left
     battle_id = new_battle(client)
     posted = client.post(f"/api/battles/{battle_id}/turns", json={"instruction": NO_METRIC, "max_steps": 300})
     assert posted.status_code == 202, posted.text

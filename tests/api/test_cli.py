@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,26 @@ def test_a_bad_arena_setting_is_one_line(monkeypatch, capsys) -> None:
     assert code == 1
     assert err.startswith("invalid ARENA_* setting")
     assert err.count("\n") == 1
+
+
+def test_a_policy_server_on_a_taken_port_is_one_line(capsys) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, _, err = run(capsys, "policy-server", "--policy", "zero", "--port", str(taken.getsockname()[1]))
+    assert code == 1
+    assert err.startswith("error: ")
+    assert "address already in use" in err.lower()
+    assert err.count("\n") == 1
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_its_traceback(monkeypatch, capsys) -> None:
+    def broken(args: argparse.Namespace) -> int:
+        raise RuntimeError("boom\non two lines")
+
+    monkeypatch.setattr("api.cli.cmd_inspect", broken)
+    code, _, err = run(capsys, "inspect", "x.vlar")
+    assert code == 1
+    assert err == "error: unexpected RuntimeError: boom on two lines (arena --debug ... shows the traceback)\n"
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", "inspect", "x.vlar"])

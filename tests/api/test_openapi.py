@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from api.app import create_app
 from api.config import Settings
+from replay_format import MEDIA_TYPE
 
 GENEROUS = "100000/60"
 MODELS = "".join(f'[[model]]\nname = "{n}"\nkind = "zero"\norganisation = "t"\nlicence = "MIT"\nlatency_s = 0.0\n\n'
@@ -102,6 +103,57 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 def test_generated_requests_get_documented_answers(case: Case, arena: Arena) -> None:
     for name, value in list((case.path_parameters or {}).items()):
         if name in arena.ids and zlib.crc32(str(value).encode()) % 2 == 0:
-            case.path_parameters[name] = arena.ids[name]  # type: ignore[index]
+            case.path_parameters[name] = arena.ids[name]
     response = arena.send(case)
     case.validate_response(response)
+
+
+def probe(schema_: OpenApiSchema, arena: Arena, method: str, path: str, status: int, **request: Any) -> httpx.Response:
+    """One request built by hand, its answer checked against the document like a generated one's."""
+    parameters = {k: v for k, v in arena.ids.items() if "{" + k + "}" in path}
+    body = {"body": request.pop("body")} if "body" in request else {}
+    case = schema_[path][method].Case(path_parameters=parameters, query=request.pop("query", None), **body)
+    response = arena.send(case, **request)
+    assert response.status_code == status, response.text
+    case.validate_response(response)
+    return response
+
+
+def test_rare_answers_are_documented(api_schema: OpenApiSchema, arena: Arena) -> None:
+    arena.client.cookies.clear()  # a new voter: none of the generated requests' turns hold this one up
+    created = arena.client.post("/api/sessions", json={"robot_id": "franka", "scene_id": "table"}).json()
+    battle = created["battle"]["battle_id"]
+    arena.ids.update(session_id=created["session_id"], battle_id=battle)
+    turns = "/api/battles/{battle_id}/turns"
+    probe(api_schema, arena, "POST", "/api/battles/{battle_id}/vote", 409, body={"choice": "left"})  # no turn yet
+    started = probe(api_schema, arena, "POST", turns, 202, body={"instruction": "hold still", "max_steps": 300})
+    busy = probe(api_schema, arena, "POST", turns, 429, body={"instruction": "hold still"})  # one running at most
+    assert int(busy.headers["retry-after"]) >= 1
+    probe(api_schema, arena, "POST", turns, 403, body={"instruction": "x"}, headers={"origin": "https://evil.example"})
+    probe(api_schema, arena, "POST", turns, 415, content=b'{"instruction": "x"}',
+          headers={"content-type": "text/plain"})
+    probe(api_schema, arena, "POST", turns, 413, content=b" " * 70_000, headers={"content-type": "application/json"})
+    deep = probe(api_schema, arena, "POST", turns, 400, content=b"[" * 40 + b"]" * 40,
+                 headers={"content-type": "application/json"})
+    assert deep.json()["field"] == "body"
+
+    arena.wait_turn(started.json()["turn_id"])
+    arena.ids["episode_id"] = started.json()["episodes"]["left"]
+    trajectory = "/api/episodes/{episode_id}/trajectory"
+    blind = probe(api_schema, arena, "GET", trajectory, 200)
+    assert blind.headers["content-type"] == MEDIA_TYPE
+    probe(api_schema, arena, "GET", trajectory, 304, headers={"if-none-match": blind.headers["etag"]})
+    probe(api_schema, arena, "POST", "/api/battles/{battle_id}/vote", 200, body={"choice": "tie", "left_progress": 0})
+    probe(api_schema, arena, "POST", "/api/battles/{battle_id}/vote", 409, body={"choice": "left"})  # only once
+    full = probe(api_schema, arena, "GET", trajectory, 200, headers={"if-none-match": blind.headers["etag"]})
+    assert full.headers["etag"] != blind.headers["etag"]
+    probe(api_schema, arena, "GET", "/api/battles/{battle_id}/archive", 200)
+
+    bundle = probe(api_schema, arena, "GET", "/api/scenes/{scene_id}/bundle", 200, query={"robot_id": "franka"})
+    assert bundle.headers["content-type"] == "application/msgpack"
+    probe(api_schema, arena, "GET", "/api/scenes/{scene_id}/bundle", 304, query={"robot_id": "franka"},
+          headers={"if-none-match": bundle.headers["etag"]})
+    for format_ in ("json", "jsonl"):
+        probe(api_schema, arena, "GET", "/api/votes", 200, query={"format": format_})
+    arena.client.cookies.clear()  # another voter: the battle is not theirs
+    probe(api_schema, arena, "GET", "/api/battles/{battle_id}", 404)

@@ -158,8 +158,10 @@ def test_close_waits_for_running_jobs_then_refuses_new_ones(make_queue: MakeQueu
     queue = make_queue(rec)
     queue.submit(job("gate"))
     rec.wait_for(lambda: rec.started == ["gate"])
-    threading.Timer(0.3, rec.release.set).start()
+    releaser = threading.Timer(0.3, rec.release.set)
+    releaser.start()
     queue.close()
+    releaser.join()
     assert rec.finished == ["gate"]
     with pytest.raises(QueueError, match="closed"):
         queue.submit(job("late"))

@@ -164,8 +164,7 @@ def test_kendall_tau() -> None:
 def vote(i: int, choice: VoteChoice, *, left: str = "alpha", right: str = "echo", voter: str | None = "v",
          at: float = 1.0e9) -> VoteRecord:
     return VoteRecord(id=f"v{i}", battle_id=f"b{i}", session_id="s", robot_id="franka", scene_id="table",
-                      left_policy=left, right_policy=right, choice=choice, created_at=at, **(
-                          {"voter_id": voter} if "voter_id" in VoteRecord.__struct_fields__ else {}))
+                      left_policy=left, right_policy=right, choice=choice, created_at=at, voter_id=voter)
 
 
 @pytest.mark.parametrize(("choice", "outcome"), [(VoteChoice.LEFT, "a"), (VoteChoice.RIGHT, "b"),
@@ -174,14 +173,12 @@ def test_battles_from_votes(choice: VoteChoice, outcome: str) -> None:
     assert battles_from_votes([vote(0, choice)]) == [Battle("alpha", "echo", outcome)]
 
 
-@pytest.mark.skipif("voter_id" not in VoteRecord.__struct_fields__, reason="VoteRecord has no voter_id yet")
 def test_daily_cap_flags_votes_past_the_cap_per_utc_day() -> None:
     votes = [vote(i, VoteChoice.LEFT, at=1.0e9 + i) for i in range(5)] + [vote(9, VoteChoice.LEFT, at=1.0e9 + 86400)]
     flags = cap_flags(votes, daily_cap=3)
     assert [("over_cap" in flags[v.id]) for v in votes] == [False, False, False, True, True, False]
 
 
-@pytest.mark.skipif("voter_id" not in VoteRecord.__struct_fields__, reason="VoteRecord has no voter_id yet")
 def test_a_voter_against_the_consensus_is_flagged_and_honest_ones_are_not() -> None:
     rng = random.Random(3)
     fitted = dict(TRUE)

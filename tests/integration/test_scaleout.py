@@ -15,23 +15,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-import numpy as np
 import pytest
 import redis
-from websockets.exceptions import ConnectionClosedOK
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+from websockets.sync.client import ClientConnection, connect
 
 from api.identity import COOKIE
-from api.streaming import EndMessage, FramesMessage, HeaderMessage, WaitingMessage, decode
-from replay_format import decode_replay
-from tests.integration.cluster import Api, Cluster
+from tests.integration.cluster import Cluster
+from tests.integration.voters import TURN_TIMEOUT_S, Voter, check_stream, episode_part, stream_all
 from tests.support.mongo_server import MongoServer
 
 pytestmark = pytest.mark.slow
 VISIBILITY_S = 4.0
-TURN_TIMEOUT_S = 90.0
-RED_CUBE = "pick up the red cube"
 NO_METRIC = "wave at the camera"  # no success to end on: the episode runs all its steps
 
 
@@ -47,89 +42,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             http.close()
         made.close()
         mongo.stop()
-
-
-class Voter:
-    """One browser: one cookie jar (the cookie is valid on every API process: they share the secret)."""
-
-    opened: list[httpx.Client] = []
-
-    def __init__(self) -> None:
-        self.http = httpx.Client(timeout=30)
-        self.opened.append(self.http)
-
-    def post(self, api: Api, path: str, body: dict) -> httpx.Response:
-        return self.http.post(api.base + path, json=body)
-
-    def get(self, api: Api, path: str, **params: str) -> httpx.Response:
-        return self.http.get(api.base + path, params=params)
-
-    def battle(self, api: Api) -> str:
-        created = self.post(api, "/api/sessions", {"robot_id": "franka", "scene_id": "table"})
-        assert created.status_code == 201, created.text
-        return created.json()["battle"]["battle_id"]
-
-    def turn(self, api: Api, battle_id: str, max_steps: int = 8, instruction: str = RED_CUBE) -> dict:
-        posted = self.post(api, f"/api/battles/{battle_id}/turns", {"instruction": instruction, "max_steps": max_steps})
-        assert posted.status_code == 202, posted.text
-        return posted.json()
-
-    def wait_turn(self, api: Api, turn_id: str) -> dict:
-        deadline = time.monotonic() + TURN_TIMEOUT_S
-        while (view := self.get(api, f"/api/turns/{turn_id}").json())["status"] == "running":
-            assert time.monotonic() < deadline, view
-            time.sleep(0.1)
-        return view
-
-    def stream(self, api: Api, episode_id: str) -> list[bytes]:
-        messages: list[bytes] = []
-        cookie = f"{COOKIE}={self.http.cookies[COOKIE]}"
-        with connect(f"{api.ws_base}/api/episodes/{episode_id}/stream", additional_headers={"Cookie": cookie},
-                     max_size=None, open_timeout=30) as ws:
-            while True:
-                try:
-                    messages.append(ws.recv(timeout=TURN_TIMEOUT_S))  # type: ignore[arg-type]
-                except ConnectionClosedOK:
-                    return messages
-
-
-def episode_part(messages: list[bytes]) -> list[bytes]:
-    """The episode's own messages: without the "waiting" ones the server sends while it is queued."""
-    return [m for m in messages if not isinstance(decode(m), WaitingMessage)]
-
-
-def check_stream(messages: list[bytes], trajectory: bytes) -> None:
-    """One header, every control step once and in order, one end; the frames are the stored file's."""
-    decoded = [decode(m) for m in episode_part(messages)]
-    header, *frames, end = decoded
-    assert isinstance(header, HeaderMessage)
-    assert isinstance(end, EndMessage)
-    assert end.status == "done", end
-    assert all(isinstance(f, FramesMessage) for f in frames)
-    assert [f.step for f in frames] == list(range(-1, len(frames) - 1))  # type: ignore[union-attr]
-    replay = decode_replay(trajectory)
-    qpos = np.concatenate([np.frombuffer(f.qpos, dtype="<f8") for f in frames])  # type: ignore[union-attr]
-    assert qpos.tobytes() == np.ascontiguousarray(replay.frames["qpos"], dtype="<f8").tobytes()
-    assert end.n_frames == replay.n_frames
-
-
-def stream_all(jobs: list[tuple[Voter, Api, str]]) -> dict[str, list[bytes]]:
-    out: dict[str, list[bytes]] = {}
-    errors: list[BaseException] = []
-
-    def read(voter: Voter, api: Api, episode_id: str) -> None:
-        try:
-            out[episode_id] = voter.stream(api, episode_id)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=read, args=job) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TURN_TIMEOUT_S)
-    assert not errors, errors
-    return out
 
 
 def test_battles_alternate_between_two_apis_and_three_workers(cluster: Cluster) -> None:
@@ -247,6 +159,35 @@ def test_sigterm_lets_a_worker_finish_its_episode(cluster: Cluster) -> None:
     assert "Traceback" not in worker.output()
     assert voter.wait_turn(a, turn["turn_id"])["status"] == "done"
     cluster.workers.remove(worker)
+
+
+def _read_until_closed(ws: ClientConnection) -> ConnectionClosed:
+    try:
+        while True:
+            ws.recv(timeout=TURN_TIMEOUT_S)
+    except ConnectionClosed as exc:
+        return exc
+
+
+def test_viewers_of_a_killed_api_process_reconnect_to_the_other(cluster: Cluster) -> None:
+    voter, (a, b) = Voter(), cluster.apis
+    turn = voter.turn(a, voter.battle(a), max_steps=300, instruction=NO_METRIC)
+    episode_id = turn["episodes"]["left"]
+    cookie = f"{COOKIE}={voter.http.cookies[COOKIE]}"
+    got: list[bytes] = []
+    with connect(f"{b.ws_base}/api/episodes/{episode_id}/stream", additional_headers={"Cookie": cookie},
+                 max_size=None, open_timeout=30) as ws:
+        while len(episode_part(got)) < 20:  # the header and some steps, live through B
+            got.append(ws.recv(timeout=TURN_TIMEOUT_S))  # type: ignore[arg-type]
+        b.signal(signal.SIGKILL)
+        assert b.process.wait(timeout=10) == -signal.SIGKILL
+        closed = _read_until_closed(ws)
+    assert not isinstance(closed, ConnectionClosedOK)  # the connection broke: no end message came
+    again = voter.stream(a, episode_id)  # the client reconnects to the other API: from the first message
+    assert episode_part(again)[:20] == episode_part(got)[:20]
+    assert voter.wait_turn(a, turn["turn_id"])["status"] == "done"
+    check_stream(again, voter.get(a, f"/api/episodes/{episode_id}/trajectory").content)
+    cluster.apis.remove(b)
 
 
 def test_no_turn_is_left_unfinished(cluster: Cluster, tmp_path: Path) -> None:

@@ -21,10 +21,8 @@ from policy_host.scripted import ScriptedExpert
 from policy_host.server import PolicyServer
 from schemas.errors import ValidationError
 from schemas.policy import CameraSpec
-from tests.policy_host.helpers import ROOT, ZERO_MODELS, Recording, Returns, url
+from tests.policy_host.helpers import OPENPI_CLIENT_WARNING, ROOT, ZERO_MODELS, Recording, Returns, url
 
-# openpi-client 0.1.2 calls websockets' connect() without `with`, which websockets >= 17.1 deprecates.
-OPENPI_CLIENT_WARNING = "ignore:connect\\(\\) must be used as a context manager:DeprecationWarning"
 ROBOARENA_CONFIG_FIELDS = {"image_resolution", "needs_wrist_camera", "n_external_cameras", "needs_stereo_camera",
                            "needs_session_id", "action_space"}
 

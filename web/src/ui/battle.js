@@ -69,7 +69,9 @@ export async function battlePage(main, battleId, seq, navigate, atStep = null) {
   const { scene, assets, camera, bundleBytes } = await loadScene(battle.robot_id, battle.scene_id, (msg) => setText(loading, msg));
   loading.remove();
 
+  performance.mark('arena:scene-ready');
   const viewer = new DualViewer(viewerRoot, scene, assets, camera);
+  performance.mark('arena:viewer-ready');
   const state = { battle, turn, voted: battle.status === 'voted', revealedSeq: /** @type {number | null} */ (null) };
   const player = turn ? new TurnPlayer(viewer, turn, scene.bundle.hash, (side) => sideEnded(side)) : null;
   /** @type {any} */ (globalThis).__arena = { viewer, battle, turn, bundleBytes, episodes: player?.stats ?? {} };

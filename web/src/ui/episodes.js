@@ -14,6 +14,8 @@ import { letter } from './viewer-layout.js';
 /** @typedef {'left' | 'right'} SideName */
 /** @type {SideName[]} */
 export const SIDES = ['left', 'right'];
+/** How long after the first frames a backlog (a page opened mid-episode) has arrived. */
+const LIVE_EDGE_MS = 300;
 
 /** What a voter reads when a side failed before the vote: nothing about why. @param {SideName} side */
 export const failureNotice = (side) =>
@@ -108,8 +110,11 @@ export class TurnPlayer {
     const live = new LiveEpisode();
     const v = this.viewer;
     let shown = false;
+    let heard = false;
     v.setStatus(side, 'connecting…');
     const close = openStream(url, (bytes) => {
+      if (!heard) performance.mark(`arena:first-message-${side}`);
+      heard = true;
       let msg;
       try {
         msg = decodeStreamMessage(bytes);
@@ -121,8 +126,11 @@ export class TurnPlayer {
       if (msg.type === 'waiting') v.setStatus(side, waitingText(msg.ahead));
       if (msg.type === 'header' || msg.type === 'waiting') return;
       if (msg.type === 'frames' && !shown) {
+        performance.mark(`arena:first-state-${side}`);
         v.setEpisode(side, live, true);
         shown = true;
+        // A page opened mid-episode gets everything so far at once: start at the live edge.
+        setTimeout(() => { if (!this.closed) v.toLiveEdge(); }, LIVE_EDGE_MS);
       } else if (shown) {
         v.episodeUpdated(side, msg.type === 'end');
       }

@@ -8,7 +8,7 @@ import { api } from '../api.js';
 import { h } from './dom.js';
 
 /** @param {number | null} tau */
-const agreement = (tau) => (tau === null ? 'not enough models with a success metric yet'
+const agreement = (tau) => (tau === null ? 'no rank correlation yet (it needs two models with different success rates)'
   : `Kendall tau ${tau.toFixed(2)} between ratings and success rates`);
 
 /** @param {any} r @param {(v: number) => string} pct @param {boolean} grouped */

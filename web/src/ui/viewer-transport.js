@@ -91,6 +91,16 @@ export class Transport {
     if (tl) this.seek(tl.stepBy(this.cursor.frame[this.cursor.focus], delta));
   }
 
+  /**
+   * Jump to the newest frame when playback is more than half a second behind it and the voter has
+   * not taken the controls (a page opened while the episodes stream).
+   */
+  toLiveEdge() {
+    const edge = this.maxLastFrame();
+    if (this.touched || !this.playing || edge - this.cursor.frame[this.cursor.focus] < this.clock.frameRate / 2) return;
+    this._seek(edge);
+  }
+
   /** @param {number} delta frames */
   frameBy(delta) {
     this.setPlaying(false);

@@ -25,7 +25,8 @@ export function freePort() {
 }
 
 /**
- * @param {{env?: Record<string, string>, timeoutMs?: number}} [opts]
+ * @param {{env?: Record<string, string>, timeoutMs?: number, cwd?: string}} [opts] `cwd`: another checkout of
+ *   the repository to serve (benchmarks compare an older commit); default this one
  * @returns {Promise<{url: string, dataDir: string, log: () => string, stop: () => Promise<void>}>}
  */
 export async function startServer(opts = {}) {
@@ -33,7 +34,7 @@ export async function startServer(opts = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'arena-e2e-'));
   let output = '';
   const child = spawn(pythonInterpreter(), ['-m', 'api.cli', 'serve'], {
-    cwd: repoRoot,
+    cwd: opts.cwd ?? repoRoot,
     env: { ...process.env, ARENA_HOST: '127.0.0.1', ARENA_PORT: String(port), ARENA_DATA_DIR: dataDir, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
