@@ -6,10 +6,8 @@ any request.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,11 +15,10 @@ from api import ratings
 from api.jobs.port import EpisodeJob, JobQueue
 from api.limits.rules import RateRules
 from api.live.port import LiveBus
-from api.pacing import anchor_time
-from api.presenter import Presenter, continued_instructions, model_view, turn_status
+from api.presenter import Presenter, continued_instructions, model_view
+from api.rules import check_votable, checked_instruction, normalise_instruction, vote_flags
 from api.store.port import Store
 from api.views import (
-    INSTRUCTION_PATTERN,
     BattleView,
     LeaderboardView,
     ModelView,
@@ -47,7 +44,7 @@ from schemas.records import (
     VoteRecord,
 )
 from schemas.task import Understanding
-from sim_engine.episode import MAX_STEPS_LIMIT, EpisodeSpec
+from sim_engine.episode import MAX_STEPS_LIMIT
 from sim_engine.robots import ROBOTS
 from sim_engine.scene import SCENES, build_bundle, get_robot, get_scene
 from sim_engine.understanding import understand
@@ -60,26 +57,15 @@ def new_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+__all__ = ["ArenaService", "Caller", "new_id", "normalise_instruction"]
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is asking: the server-issued voter id (`api.identity`) and the client address (for limits)."""
 
     voter_id: str
     client: str = "unknown"
-
-
-# Unicode categories removed from instructions: controls, format characters (zero-width spaces and
-# joiners, bidirectional overrides), private-use, surrogates and unassigned code points.
-_DROPPED_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn"}
-
-
-def normalise_instruction(text: str) -> str:
-    """NFC, whitespace runs (any Unicode space, tabs, newlines) to one space, invisible and control
-    characters removed, trimmed. What is stored, run and shown is this normalised text."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(" " if ch.isspace() else ch for ch in text
-                   if ch.isspace() or unicodedata.category(ch) not in _DROPPED_CATEGORIES)
-    return " ".join(text.split())
 
 
 class ArenaService:
@@ -192,7 +178,7 @@ class ArenaService:
     def create_turn(self, battle_id: str, instruction: str, max_steps: int | None, caller: Caller,
                     start: Literal["continue", "reset"] = "continue") -> TurnCreated:
         battle = self._owned_battle(battle_id, caller)
-        text = self._check_instruction(instruction)
+        text = checked_instruction(instruction, self.instruction_max_chars)
         previous = self.store.list_turns(battle_id)
         sources = self._continue_from(previous[-1]) if start == "continue" and previous else None
         chain = continued_instructions(previous) if sources else ()
@@ -235,15 +221,6 @@ class ArenaService:
         if running >= 2 * self.max_running_turns:
             raise RateLimitedError(f"turns at once (you have {running // 2} running)", 5.0)
 
-    def _check_instruction(self, instruction: str) -> str:
-        text = normalise_instruction(instruction)
-        if not re.search(INSTRUCTION_PATTERN, text):
-            raise ValidationError("instruction", "must not be empty: it needs a letter or a digit (spaces, "
-                                                 "punctuation and invisible characters do not count)")
-        if len(text) > self.instruction_max_chars:
-            raise ValidationError("instruction", f"must be at most {self.instruction_max_chars} characters")
-        return text
-
     def _enqueue(self, battle: BattleRecord, turn: TurnRecord, ep: EpisodeRecord, voter: str,
                  start_from: str | None, chain: tuple[str, ...]) -> None:
         self.bus.open(ep.id)
@@ -273,7 +250,7 @@ class ArenaService:
         battle = self._owned_battle(battle_id, caller)
         previous = self.store.list_turns(battle_id)
         chain = continued_instructions(previous) if start == "continue" and previous else ()
-        return understand(self._check_instruction(instruction), battle.scene_id, previous=chain)
+        return understand(checked_instruction(instruction, self.instruction_max_chars), battle.scene_id, previous=chain)
 
     def turn(self, turn_id: str, caller: Caller) -> TurnView:
         t = self.store.get_turn(turn_id)
@@ -289,37 +266,16 @@ class ArenaService:
         battle = self._owned_battle(battle_id, caller)
         episodes = self.store.list_battle_episodes(battle_id)
         if self.store.get_vote(battle_id) is None:  # a second vote gets AlreadyVotedError below
-            self._check_votable(episodes)
+            check_votable(episodes)
             self.limits.check("votes", caller.voter_id, caller.client)
         vote = VoteRecord(id=new_id(), battle_id=battle_id, session_id=battle.session_id, robot_id=battle.robot_id,
                           scene_id=battle.scene_id, left_policy=battle.left_policy,
                           right_policy=battle.right_policy, choice=ballot.choice, created_at=time.time(),
                           voter_id=caller.voter_id, left_progress=ballot.left_progress,
                           right_progress=ballot.right_progress, note=ballot.note,
-                          flags=self._vote_flags(episodes))
+                          flags=vote_flags(episodes, self.stream_pace))
         self.store.record_vote(vote)
         return self.present.reveal(battle, vote)
-
-    @staticmethod
-    def _check_votable(episodes: list[EpisodeRecord]) -> None:
-        statuses = [turn_status(eps) for eps in _by_turn(episodes)]
-        if not statuses:
-            raise NotReadyError("the battle has no turns yet: submit an instruction first")
-        if "running" in statuses:
-            raise NotReadyError("a turn is still running: vote once every episode has ended")
-        if "done" not in statuses:
-            raise NotReadyError("no turn finished successfully: retry the instruction before voting")
-
-    def _vote_flags(self, episodes: list[EpisodeRecord]) -> list[str]:
-        """["early"] when the vote comes before both sides of every turn could have been watched to the
-        end at the stream's pace (the ranking leaves such votes out)."""
-        if self.stream_pace <= 0 or not episodes:
-            return []
-        period = 1.0 / EpisodeSpec.control_rate / self.stream_pace
-        watched = max(anchor_time([e.started_at for e in eps], now=time.time())
-                      + max((e.result.steps if e.result else 0) for e in eps) * period
-                      for eps in _by_turn(episodes))
-        return ["early"] if time.time() < watched else []
 
     def leaderboard(self, robot_id: str | None, scene_id: str | None = None) -> LeaderboardView:
         """The cached board (fitted in the background by `api.ratings.cache`): per robot, scene, or global."""
@@ -336,9 +292,3 @@ class ArenaService:
             get_robot(robot_id)
         return ratings.export_rows(ratings.cache_for(self.store), robot_id, salt)
 
-
-def _by_turn(episodes: list[EpisodeRecord]) -> list[list[EpisodeRecord]]:
-    turns: dict[str, list[EpisodeRecord]] = {}
-    for ep in episodes:
-        turns.setdefault(ep.turn_id, []).append(ep)
-    return list(turns.values())

@@ -92,13 +92,14 @@ def ur5e_robotiq() -> RobotParts:
     arm, hand = _parse(root / "robots/ur5e/robot.xml"), _parse(root / "grippers/robotiq_gripper_85.xml")
     _use_collision_meshes(arm, hand)
     arm_asset, hand_asset = arm.find("asset"), hand.find("asset")
-    assert arm_asset is not None and hand_asset is not None
+    assert arm_asset is not None
+    assert hand_asset is not None
     files = _meshes(arm_asset, root / "robots/ur5e", "ur5e_") | _meshes(hand_asset, root / "grippers", "2f85_")
     base = arm.find("worldbody/body")
     assert base is not None
     for cam in list(base.iter("camera")):
         _parent(base, cam).remove(cam)
-    joints = [j for j in base.iter("joint")]
+    joints = list(base.iter("joint"))
     for j in joints:
         j.set("armature", "0.1")
         j.set("damping", "1")
@@ -193,7 +194,8 @@ def wx250s() -> RobotParts:
     xml, meshes = _wx250s_xml()
     root = ET.fromstring(xml)
     asset, body = root.find("asset"), root.find("worldbody/body")
-    assert asset is not None and body is not None
+    assert asset is not None
+    assert body is not None
     files: dict[str, bytes] = {}
     for mesh in asset.iter("mesh"):
         name = mesh.get("file", "")
@@ -203,7 +205,7 @@ def wx250s() -> RobotParts:
             _parent(body, geom).remove(geom)
         else:
             geom.set("group", "1")
-    joints = [j for j in body.iter("joint")]
+    joints = list(body.iter("joint"))
     for j in joints:
         j.set("armature", "0.01" if j.get("type") != "slide" else "0.001")
         j.set("damping", "0.5" if j.get("type") != "slide" else "1")

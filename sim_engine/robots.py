@@ -34,6 +34,7 @@ class RobotSpec:
     wrist_camera: tuple[str, str] = ("0.06 0.06 0.1", "0.707 -0.707 0 -0.707 -0.707 0")  # pos, xyaxes
     reach_x: tuple[float, float] = (0.38, 0.62)  # where objects are placed (robot frame), within reach
     reach_y: tuple[float, float] = (-0.22, 0.22)
+    coupled: tuple[tuple[str, float], ...] = ()  # other joints' positions at reset (an equality-coupled finger)
 
 
 FRANKA = RobotSpec(
@@ -89,8 +90,9 @@ WIDOWX = RobotSpec(
     licence="Apache-2.0",
     builder="wx250s_urdf",
     wrist_camera=("0 0 0.06", "0 -1 0 0.707 0 0.707"),
-    reach_x=(0.2, 0.38),
-    reach_y=(-0.18, 0.18),
+    coupled=(("right_finger", -0.037),),  # mirrors left_finger through the URDF's equality constraint
+    reach_x=(0.18, 0.4),
+    reach_y=(-0.2, 0.2),
 )
 
 ROBOTS: dict[str, RobotSpec] = {FRANKA.id: FRANKA, UR5E.id: UR5E, WIDOWX.id: WIDOWX}

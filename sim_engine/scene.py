@@ -22,6 +22,7 @@ import numpy as np
 from schemas.errors import NotFoundError, SimulationError
 from sim_engine.robot_models import build_parts
 from sim_engine.robots import ROBOTS, RobotSpec, asset_root
+from sim_engine.scene_extras import add_furniture
 
 TABLE_TOP = 0.4
 CUBE_HALF = 0.02
@@ -37,6 +38,7 @@ class SceneSpec:
     description: str
     cubes: tuple[str, ...] = tuple(COLOURS)
     bowl: bool = True
+    furniture: str | None = None  # "kitchen" | "warehouse": sim_engine.scene_extras
     # Robots offered in this scene: only cells that compile, hold their home pose and where the scripted
     # expert picks reliably (tests/sim_engine/test_robots.py, bench/bench_robots.py).
     robots: tuple[str, ...] = ("franka", "ur5e", "widowx")
@@ -53,6 +55,21 @@ SCENES: dict[str, SceneSpec] = {
         name="Table top, cubes only",
         description="Red, green and blue cubes placed at random from the seed; no bowl.",
         bowl=False,
+    ),
+    "kitchen": SceneSpec(
+        id="kitchen",
+        name="Kitchen counter",
+        description="A counter beside a microwave, a kettle and wall cabinets; red, green and blue cubes and a "
+                    "bowl placed at random from the seed.",
+        furniture="kitchen",
+    ),
+    "warehouse": SceneSpec(
+        id="warehouse",
+        name="Warehouse bench",
+        description="A packing bench between a bin and a shelf of boxes; red, green and blue cubes placed at "
+                    "random from the seed.",
+        bowl=False,
+        furniture="warehouse",
     ),
 }
 
@@ -113,16 +130,17 @@ def build_bundle(robot_id: str, scene_id: str) -> Bundle:
         world.append(_cube(colour))
     if scene.bowl:
         world.append(_bowl())
+    extra = {} if scene.furniture is None else add_furniture(scene.furniture, root, robot, TABLE_TOP)
     ET.indent(root)
     xml = ET.tostring(root, encoding="unicode").encode()
     files = {"scene.xml": xml}
     if robot.builder is not None:
         files.update({f"{robot.id}/{flat}": data for flat, data in sorted(mesh_files.items())})
-        return Bundle(robot_id=robot_id, scene_id=scene_id, entry="scene.xml", files=files)
-    base = asset_root(robot)
-    meshdir = base / "meshes"
-    for flat, src in sorted(mesh_files.items()):
-        files[f"{robot.id}/{flat}"] = (meshdir / src).read_bytes()
+    else:
+        meshdir = asset_root(robot) / "meshes"
+        for flat, src in sorted(mesh_files.items()):
+            files[f"{robot.id}/{flat}"] = (meshdir / src).read_bytes()
+    files.update(sorted(extra.items()))
     return Bundle(robot_id=robot_id, scene_id=scene_id, entry="scene.xml", files=files)
 
 

@@ -75,6 +75,8 @@ class World:
         data.qpos[self.finger_qpos] = self.robot.finger_open
         data.ctrl[self.arm_act] = self.robot.home
         data.ctrl[self.finger_act] = self.robot.finger_open
+        for name, value in self.robot.coupled:
+            data.qpos[self.model.jnt_qposadr[mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, name)]] = value
         for name, (x, y, yaw) in sample_layout(seed, self.scene, self.robot).items():
             adr = self.objects[name]
             z = TABLE_TOP + (CUBE_HALF if name != "bowl" else 0.0)

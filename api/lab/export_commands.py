@@ -31,6 +31,9 @@ def extend_export(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="folder to write (trajectories, lerobot)")
     parser.add_argument("--scene", default=None, help="only battles in this scene (trajectories, lerobot)")
     parser.add_argument("--since", default=None, help="only votes from this ISO date or unix time on")
+    parser.add_argument("--camera", action="append", default=None,
+                        help="lerobot: a camera to render to video (repeatable; default exterior_1_left)")
+    parser.add_argument("--no-videos", action="store_true", help="lerobot: no camera videos (no PyAV needed)")
     parser.add_argument("--voted-only", action="store_true",
                         help="only voted battles (always the case: before its vote a battle has no open record)")
     votes = parser.get_default("func")
@@ -76,7 +79,7 @@ def cmd_trajectories(args: argparse.Namespace) -> int:
 
 
 def cmd_lerobot(args: argparse.Namespace) -> int:
-    from api.lab.export_lerobot import export_lerobot
+    from api.lab.export_lerobot import DEFAULT_CAMERAS, export_lerobot
     from api.lab.export_trajectories import parse_since, selected_votes
 
     settings = load_settings()
@@ -85,8 +88,9 @@ def cmd_lerobot(args: argparse.Namespace) -> int:
         votes = selected_votes(store, args.robot, args.scene, parse_since(args.since))
         with _progress() as bar:
             task = bar.add_task("battles", total=len(votes))
+            cameras = () if args.no_videos else tuple(args.camera or DEFAULT_CAMERAS)
             counts = export_lerobot(store, votes, args.out, load_secret(settings.secret, settings.data_dir),
-                                    tick=lambda: bar.advance(task))
+                                    cameras=cameras, tick=lambda: bar.advance(task))
     finally:
         store.close()
     print(f"{counts['episodes']} episodes, {counts['frames']} frames -> {args.out}", file=sys.stderr)

@@ -30,7 +30,8 @@ from tests.api import store_records as records
 
 SALT = b"test-salt-0123456789"
 RED, GREEN = "pick up the red cube", "put the green cube in the bowl"
-EPISODES = [("scripted-expert", RED, 1), ("random", RED, 2), ("scripted-noisy", GREEN, 3), ("scripted-expert", GREEN, 4)]
+EPISODES = [("scripted-expert", RED, 1), ("random", RED, 2), ("scripted-noisy", GREEN, 3),
+            ("scripted-expert", GREEN, 4)]
 try:
     import av  # noqa: F401
 

@@ -30,7 +30,8 @@ def test_meshes_are_read_from_the_installed_package(robot: str, package: str) ->
     folder = package_dir(package)
     bundle = build_bundle(robot, "table")
     meshes = {k: v for k, v in bundle.files.items() if k.endswith(".stl")}
-    assert meshes and all(k.startswith(f"{robot}/") for k in meshes)
+    assert meshes
+    assert all(k.startswith(f"{robot}/") for k in meshes)
     on_disk = {p.read_bytes() for p in folder.rglob("*.stl")}
     assert all(v in on_disk for v in meshes.values())
 
@@ -45,7 +46,8 @@ def test_cell_compiles_with_servos_site_and_wrist_camera(robot: str, scene: str)
     assert len(world.arm_act) == len(world.robot.arm_joints) == len(world.robot.home)
     # position servos: gain on the control, bias on the joint position
     for a in [*world.arm_act, *world.finger_act]:
-        assert m.actuator_gainprm[a, 0] > 0 and m.actuator_biasprm[a, 1] == -m.actuator_gainprm[a, 0]
+        assert m.actuator_gainprm[a, 0] > 0
+        assert m.actuator_biasprm[a, 1] == -m.actuator_gainprm[a, 0]
     assert np.all(m.body_gravcomp[m.jnt_bodyid[m.dof_jntid[world.arm_dof]]] == 1)
 
 

@@ -43,8 +43,8 @@ def test_offscreen_rendering_settings_are_cheap():
 def test_unknown_robot_and_scene_are_named():
     with pytest.raises(NotFoundError, match="nope"):
         build_bundle("nope", "table")
-    with pytest.raises(NotFoundError, match="kitchen"):
-        build_bundle("franka", "kitchen")
+    with pytest.raises(NotFoundError, match="kitchen-of-mars"):
+        build_bundle("franka", "kitchen-of-mars")
 
 
 @pytest.mark.parametrize("seed", range(20))

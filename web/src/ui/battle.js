@@ -66,11 +66,12 @@ export async function battlePage(main, battleId, seq, navigate, atStep = null) {
   main.replaceChildren(bar, viewerRoot, below, vote.el);
   viewerRoot.append(loading);
   const downloads = startDownloads(turn); // finished files download while the scene compiles
-  const { scene, assets, camera, bundleBytes } = await loadScene(battle.robot_id, battle.scene_id, (msg) => setText(loading, msg));
+  const loaded = await loadScene(battle.robot_id, battle.scene_id, (msg) => setText(loading, msg));
+  const { scene, bundleBytes } = loaded;
   loading.remove();
 
   performance.mark('arena:scene-ready');
-  const viewer = new DualViewer(viewerRoot, scene, assets, camera);
+  const viewer = new DualViewer(viewerRoot, loaded);
   performance.mark('arena:viewer-ready');
   const state = { battle, turn, voted: battle.status === 'voted', revealedSeq: /** @type {number | null} */ (null) };
   const player = turn ? new TurnPlayer(viewer, turn, scene.bundle.hash, (side) => sideEnded(side)) : null;

@@ -8,7 +8,7 @@
 
 import { api } from '../api.js';
 import { h, errorBox } from './dom.js';
-import { loadScene } from './scenes.js';
+import { loadScene, warmViews } from './scenes.js';
 
 const SUGGESTIONS = [
   'pick up the red cube', 'lift the green block', 'push the blue cube to the left',
@@ -54,7 +54,10 @@ export async function setupPage(main, navigate) {
     ...robots.map((/** @type {any} */ r) => h('option', { value: r.id }, r.name))));
   const sceneSel = /** @type {HTMLSelectElement} */ (h('select', { name: 'scene', 'data-testid': 'scene' }));
   const preload = () => {
-    if (preloadEnabled() && sceneSel.value) loadScene(robotSel.value, sceneSel.value).catch(() => {}); // shown if it fails again
+    if (!preloadEnabled() || !sceneSel.value) return;
+    // the scene, then two views that have drawn it once (idle time: the voter is typing)
+    loadScene(robotSel.value, sceneSel.value).then((loaded) => setTimeout(() => warmViews(loaded), 50))
+      .catch(() => {}); // shown if it fails again on the battle page
   };
   const fillScenes = async () => {
     const scenes = await api.scenes(robotSel.value);

@@ -23,24 +23,22 @@ import { QUANTITIES } from './viewer-series.js';
 export const letter = (side) => (side === 'left' ? 'A' : 'B');
 
 /**
- * Build the viewer's DOM into `root`.
+ * Build the viewer's DOM into `root`, around the two views' canvases.
  * @param {HTMLElement} root
  * @param {import('./viewer.js').DualViewer} v
+ * @param {Record<SideName, HTMLCanvasElement>} canvases
  * @returns {ViewerElements}
  */
-export function buildViewer(root, v) {
+export function buildViewer(root, v, canvases) {
   /** @param {SideName} side */
   const sideBox = (side) => h('div.side', { dataset: { side }, 'data-testid': `view-${side}` },
-    h('canvas', { 'data-testid': `canvas-${side}`, 'aria-label': `view ${letter(side)}` }),
+    canvases[side],
     h('div.hud', null,
       h('span.name', { 'data-testid': `name-${side}` }, `Model ${letter(side)}`),
       h('span.frame', { 'data-testid': `hud-${side}` }, '')),
     h('div.status', { 'data-testid': `status-${side}` }, 'waiting…'));
   const side = { left: sideBox('left'), right: sideBox('right') };
-  const canvas = {
-    left: /** @type {HTMLCanvasElement} */ (side.left.querySelector('canvas')),
-    right: /** @type {HTMLCanvasElement} */ (side.right.querySelector('canvas')),
-  };
+  const canvas = canvases;
   const views = h('div.views', null, side.left, side.right);
 
   const btn = (/** @type {string} */ label, /** @type {string} */ title, /** @type {() => void} */ fn, /** @type {string} */ id) =>

@@ -15,8 +15,8 @@ import { Timeline } from '../lib/timeline.js';
 import { OBJ } from '../mujoco/engine.js';
 import { Overlays } from '../render/overlays.js';
 import { StepPlot } from '../render/plot.js';
-import { View3D } from '../render/scene3d.js';
 import { h, setText } from './dom.js';
+import { returnView, takeView } from './scenes.js';
 import { viewerKey } from './viewer-keys.js';
 import { buildViewer, fillQuantities, letter } from './viewer-layout.js';
 import { Transport } from './viewer-transport.js';
@@ -26,7 +26,7 @@ import { freeBodies, workspacePoints } from './workspace.js';
 
 /** @typedef {'left' | 'right'} SideName */
 /** @typedef {import('../mujoco/engine.js').SceneModel} SceneModel */
-/** @typedef {import('../render/scene3d.js').SceneAssets} SceneAssets */
+/** @typedef {import('../render/scene3d.js').View3D} View3D */
 /** @typedef {import('../render/camera.js').SharedCamera} SharedCamera */
 /**
  * @typedef {{episode: any, timeline: Timeline, data: any, live: boolean,
@@ -39,8 +39,12 @@ const COLORS = { left: '#5aa9ff', right: '#f2894b' };
 const other = (/** @type {SideName} */ s) => (s === 'left' ? 'right' : 'left');
 
 export class DualViewer extends Transport {
-  /** @param {HTMLElement} root @param {SceneModel} scene @param {SceneAssets} assets @param {SharedCamera} camera */
-  constructor(root, scene, assets, camera) {
+  /**
+   * @param {HTMLElement} root
+   * @param {import('./scenes.js').LoadedScene} loaded the compiled scene, its assets, camera and view pool
+   */
+  constructor(root, loaded) {
+    const { scene, camera } = loaded;
     super();
     this.root = root;
     this.scene = scene;
@@ -56,11 +60,15 @@ export class DualViewer extends Transport {
     this.floor = null;
     /** @type {string | undefined} what the readout shows, to redraw it only on change */
     this._readoutKey = undefined;
-    this.el = buildViewer(root, this);
+    this.loaded = loaded;
+    /** @type {Record<SideName, View3D>} ready views from the scene's pool (or new ones) */
+    this.views = {
+      left: takeView(loaded, { 'data-testid': 'canvas-left', 'aria-label': 'view A' }),
+      right: takeView(loaded, { 'data-testid': 'canvas-right', 'aria-label': 'view B' }),
+    };
+    this.el = buildViewer(root, this, { left: this.views.left.canvas, right: this.views.right.canvas });
     fillQuantities(this.el.qSelect, false, this.quantity);
     this.plot = new StepPlot(this.el.plotCanvas);
-    /** @type {Record<SideName, View3D>} */
-    this.views = { left: new View3D(this.el.canvas.left, assets, camera.camera), right: new View3D(this.el.canvas.right, assets, camera.camera) };
     this.overlays = { left: new Overlays(this.views.left.scene, COLORS.left, COLORS.right), right: new Overlays(this.views.right.scene, COLORS.right, COLORS.left) };
     for (const side of SIDES) {
       camera.attach(this.el.canvas[side]);
@@ -270,7 +278,7 @@ export class DualViewer extends Transport {
     this._resize.disconnect();
     for (const side of SIDES) {
       this.overlays[side].dispose();
-      this.views[side].dispose();
+      returnView(this.loaded, this.views[side]);
       const s = this.sides[side];
       if (s) this.scene.freeData(s.data);
     }
