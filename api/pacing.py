@@ -4,9 +4,11 @@ Workers publish frames as fast as their policy and the simulation allow, so unpa
 name the kind of policy (a learned VLA's frames come every ~40 ms, a scripted one's every ~5 ms). The
 API therefore sends frames on the turn's clock instead: once every episode of the turn has started, the
 clock starts at `anchor` (the later start, plus a small lead), and a frame recorded at simulated time
-`t` is sent at `anchor + t / pace`. The header and the initial state go out at once; a client that
-connects late gets everything up to now at once, then follows at the live edge. A side that is slower
-than real time is the only thing that still shows, and only when it is slower than `pace` allows.
+`t` is sent at `anchor + t / pace`; the header and the initial state (t = 0) go out at `anchor`, so both
+sides appear together. An episode "starts" when its worker publishes its header (api.worker), after the
+scene is loaded and the policy built, so neither load time shows. A client that connects late gets
+everything up to now at once, then follows at the live edge. A side that is slower than real time is the
+only thing that still shows, and only when it is slower than `pace` allows.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from api.streaming import FramesMessage, WaitingMessage, decode, encode
+from api.streaming import EndMessage, FramesMessage, WaitingMessage, decode, encode
 
-LEAD_S = 0.2  # time for both sides' first frames to arrive before the clock starts
+LEAD_S = 0.15  # time for both sides' first messages to reach the API before the clock starts
 
 
 def anchor_time(started_at: list[float | None], now: float | None = None) -> float:
@@ -36,16 +38,15 @@ def sim_time(message: FramesMessage) -> float:
 async def paced(messages: AsyncIterator[bytes], anchor: float, pace: float, *,
                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                 clock: Callable[[], float] = time.time) -> AsyncIterator[bytes]:
-    """`messages` with each control step's frames held until its time on the turn clock (pace 0: as they
-    come). Only frames wait; the header, the initial state and the end message follow their
-    predecessors immediately."""
+    """`messages` with each one held until its time on the turn clock (pace 0: as they come): the header
+    and the initial state until `anchor`, each control step's frames until `anchor + t / pace`; the end
+    message follows the last frames at once."""
     async for raw in messages:
         if pace > 0:
             message = decode(raw)
-            if isinstance(message, FramesMessage) and message.step >= 0:
-                delay = anchor + sim_time(message) / pace - clock()
-                if delay > 0:
-                    await sleep(delay)
+            due = anchor + sim_time(message) / pace if isinstance(message, FramesMessage) else anchor
+            if not isinstance(message, EndMessage) and (delay := due - clock()) > 0:
+                await sleep(delay)
         yield raw
 
 

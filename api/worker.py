@@ -29,12 +29,16 @@ log = logging.getLogger("arena.worker")
 
 
 class _BusSink:
-    """Publishes an episode's stream messages (always the blinded view) as the episode runs."""
+    """Publishes an episode's stream messages (always the blinded view) as the episode runs. With a store,
+    the episode is marked RUNNING when its header is published: `started_at` is then the moment the
+    stream can start, which is what the turn clock (`api.pacing`) waits for on both sides."""
 
-    def __init__(self, bus: LiveBus, episode_id: str) -> None:
-        self.bus, self.episode_id = bus, episode_id
+    def __init__(self, bus: LiveBus, episode_id: str, store: Store | None = None) -> None:
+        self.bus, self.episode_id, self.store = bus, episode_id, store
 
     def on_header(self, header: ReplayHeader) -> None:
+        if self.store is not None:
+            self.store.mark_episode_running(self.episode_id, time.time())
         self.bus.publish(self.episode_id, encode(header_message(self.episode_id, header)))
 
     def on_step(self, frames: StepFrames) -> None:
@@ -49,7 +53,6 @@ class EpisodeWorker:
         self.store, self.bus, self.registry = store, bus, registry
 
     def __call__(self, job: EpisodeJob) -> None:
-        self.store.mark_episode_running(job.episode_id, time.time())
         if not self.bus.has(job.episode_id):
             self.bus.open(job.episode_id)
         try:
@@ -75,7 +78,7 @@ class EpisodeWorker:
                            previous_instructions=tuple(job.previous_instructions))
         start = self._initial_state(job)
         with self.registry.open(job.policy) as policy:
-            out = run_episode(spec, policy, _BusSink(self.bus, job.episode_id), initial_state=start)
+            out = run_episode(spec, policy, _BusSink(self.bus, job.episode_id, self.store), initial_state=start)
         result = EpisodeResult(
             success=out.outcome.success, progress=out.outcome.progress, steps=out.outcome.steps,
             n_frames=out.outcome.n_frames, terminated=out.outcome.terminated, wall_time_s=out.wall_time_s,

@@ -70,14 +70,19 @@ def serve(data: str, port: int, pace: float) -> subprocess.Popen:
     raise SystemExit("server did not start")
 
 
-def _read(url: str, cookie: str, out: list[float]) -> None:
+def _read(url: str, cookie: str, out: list[float], first: list[float]) -> None:
     with connect(url, max_size=None, additional_headers={"Cookie": cookie}) as ws:
         while True:
             message = decode(ws.recv(timeout=120))
+            if isinstance(message, FramesMessage) and message.step == -1:
+                first.append(time.perf_counter())  # the initial state: when the side appears
             if isinstance(message, FramesMessage) and message.step >= 0:
                 out.append(time.perf_counter())
             if isinstance(message, EndMessage):
                 return
+
+
+STARTS: list[float] = []  # |difference| between the two sides' first-frame arrivals, ms, per turn
 
 
 def turn_intervals(port: int, steps: int) -> dict[str, list[float]]:
@@ -88,12 +93,15 @@ def turn_intervals(port: int, steps: int) -> dict[str, list[float]]:
                      json={"instruction": "wave at the camera", "max_steps": steps}).json()
     cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
     arrivals: dict[str, list[float]] = {side: [] for side in turn["episodes"]}
+    firsts: dict[str, list[float]] = {side: [] for side in turn["episodes"]}
     threads = [threading.Thread(target=_read, args=(f"ws://127.0.0.1:{port}/api/episodes/{eid}/stream", cookie,
-                                                    arrivals[side])) for side, eid in turn["episodes"].items()]
+                                                    arrivals[side], firsts[side]))
+               for side, eid in turn["episodes"].items()]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    STARTS.append(1000 * abs(firsts["left"][0] - firsts["right"][0]))
     reveal = http.post(f"/api/battles/{battle['battle_id']}/vote", json={"choice": "tie"}).json()
     return {reveal[side]["name"]: [1000 * (b - a) for a, b in zip(times, times[1:], strict=False)]
             for side, times in arrivals.items()}
@@ -125,7 +133,9 @@ def main() -> None:
             proc = serve(data, port, pace)
             try:
                 turn_intervals(port, 3)  # warm-up: encoders loaded, models compiled
+                STARTS.clear()
                 results[label] = summarise(label, [turn_intervals(port, args.steps) for _ in range(args.turns)])
+                print(f"  {label:<12} sides' first frames apart: " + ", ".join(f"{d:.0f}" for d in STARTS) + " ms")
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)

@@ -161,7 +161,7 @@ _VELOCITY_WIDTH = {"hinge": 1, "slide": 1, "free": 3}  # qpos columns that integ
 
 
 def velocity_columns(joints: list, nq: int, nv: int) -> list[int]:
-    """For each qpos column, the qvel column it integrates, or -1 (spec section 7.2).
+    """For each qpos column, the qvel column it integrates, or -1 (spec section 7).
 
     Hinge and slide joints map qpos_adr -> dof_adr; a free joint maps its 3 position columns
     qpos_adr + i -> dof_adr + i. Joints are taken in table order; a joint whose columns fall outside

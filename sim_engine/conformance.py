@@ -222,7 +222,8 @@ def _bounds(actions: np.ndarray, space: ActionSpace, robot_id: str, scene_id: st
     if space is ActionSpace.JOINT_POSITION:
         world = load_world(robot_id, scene_id)
         low, high = world.model.actuator_ctrlrange[world.arm_act].T
-        if np.any((actions[:, :7] < low - 1e-9) | (actions[:, :7] > high + 1e-9)):
+        n = len(world.arm_act)  # a 6-joint arm ignores the 7th value (sim_engine.actions)
+        if np.any((actions[:, :n] < low - 1e-9) | (actions[:, :n] > high + 1e-9)):
             hard.append("joint targets outside the joints' range")
     elif space is ActionSpace.JOINT_VELOCITY:
         if (top := float(np.abs(actions[:, :7]).max())) > MAX_JOINT_VELOCITY:

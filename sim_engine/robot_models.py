@@ -106,6 +106,8 @@ def ur5e_robotiq() -> RobotParts:
     hand_body = hand.find("worldbody/body")
     right_hand = next(b for b in base.iter("body") if b.get("name") == "right_hand")
     assert hand_body is not None
+    for site in list(hand_body.iter("site")):  # robosuite's markers (one is a green cylinder 20 m long)
+        _parent(hand_body, site).remove(site)
     for j in hand_body.iter("joint"):
         j.set("damping", "0.1")
         j.set("armature", "0.001")

@@ -70,7 +70,7 @@ UR5E = RobotSpec(
     home=(-0.3024, -1.694, 1.9224, -1.7992, -1.5708, -1.8732),
     licence="MIT",
     builder="ur5e_robotiq",
-    wrist_camera=("0 0.07 0.05", "-1 0 0 0 -0.707 0.707"),
+    wrist_camera=("0.07 0 0.04", "0 1 0 1 0 0"),  # beside the gripper, looking along it
 )
 
 WIDOWX = RobotSpec(
@@ -89,7 +89,7 @@ WIDOWX = RobotSpec(
     home=(0.0, 0.01, 0.1251, 0.0, 1.4357, 0.0),
     licence="Apache-2.0",
     builder="wx250s_urdf",
-    wrist_camera=("0 0 0.06", "0 -1 0 0.707 0 0.707"),
+    wrist_camera=("0.02 0 0.075", "0 -1 0 0.3 0 0.95"),  # above the gripper, looking along it
     coupled=(("right_finger", -0.037),),  # mirrors left_finger through the URDF's equality constraint
     reach_x=(0.18, 0.4),
     reach_y=(-0.2, 0.2),

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from sim_engine.robots import FRANKA, RobotSpec, asset_root
 
 KITCHEN_ITEMS = ("microwave", "hingecabinet", "slidecabinet", "kettle")
-SIDE_GAP = 0.33  # m from the reach box's left edge to the microwave's centre
+SIDE_GAP = 0.45  # m from the reach box's left edge to the microwave's centre (its door 0.24 m beyond)
 CARDBOARD = "0.72 0.56 0.38 1"
 
 
@@ -89,16 +89,16 @@ def _warehouse(root: ET.Element, robot: RobotSpec, table_top: float) -> None:
     ET.SubElement(asset, "material", name="shelf_metal", rgba="0.35 0.38 0.42 1", reflectance="0")
     cx = sum(robot.reach_x) / 2
     # robosuite's bin1: a floor and four walls; 0.3 x 0.36 m here, on the robot's right, beside the objects
-    bin_y = robot.reach_y[0] - 0.26
+    bin_y = robot.reach_y[0] - 0.34  # its near wall 0.14 m beyond the reach box (a Franka wrist is wide)
     b = ET.SubElement(world, "body", name="bin", pos=f"{cx} {bin_y} {table_top}")
     hx, hy, h, t = 0.15, 0.18, 0.05, 0.01
-    walls = [("floor", 0, 0, t / 2, hx, hy, t / 2), ("wall0", hx, 0, h, t, hy + t, h), ("wall1", -hx, 0, h, t, hy + t, h),
-             ("wall2", 0, hy, h, hx, t, h), ("wall3", 0, -hy, h, hx, t, h)]
+    walls = [("floor", 0, 0, t / 2, hx, hy, t / 2), ("wall0", hx, 0, h, t, hy + t, h),
+             ("wall1", -hx, 0, h, t, hy + t, h), ("wall2", 0, hy, h, hx, t, h), ("wall3", 0, -hy, h, hx, t, h)]
     for name, x, y, z, sx, sy, sz in walls:
         ET.SubElement(b, "geom", name=f"bin_{name}", type="box", pos=f"{x} {y} {z}", size=f"{sx} {sy} {sz}",
                       material="bin_wood", friction="1 0.005 0.0001")
     # a shelf of boxes on the robot's left: two uprights, three boards, cardboard boxes on the boards
-    sy_ = robot.reach_y[1] + 0.3
+    sy_ = robot.reach_y[1] + 0.34
     shelf = ET.SubElement(world, "body", name="shelf", pos=f"{cx} {sy_} {table_top}")
     for i, x in enumerate((-0.3, 0.3)):
         ET.SubElement(shelf, "geom", name=f"shelf_post{i}", type="box", pos=f"{x} 0 0.35", size="0.015 0.15 0.35",

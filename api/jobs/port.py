@@ -33,8 +33,8 @@ class JobQueue(Protocol):
         ...
 
     def position(self, episode_id: str) -> int | None:
-        """How many queued jobs start before this one (0: it is next); None once it runs, or when the
-        queue does not know the job. Raises QueueError when the backend fails."""
+        """How many queued jobs start before this one (0: it is next); None once it runs, when the queue
+        does not know the job, or when its backend cannot be reached (it is only shown to viewers)."""
         ...
 
     def workers(self) -> int:

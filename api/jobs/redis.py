@@ -100,6 +100,13 @@ class RedisQueue:
             return bool(self.client.hexists(self.p + "jobs", episode_id))
 
     def position(self, episode_id: str) -> int | None:
+        try:
+            return self._position(episode_id)
+        except QueueError as exc:  # only shown to a waiting viewer: not worth failing their stream for
+            log.warning("%s", exc)
+            return None
+
+    def _position(self, episode_id: str) -> int | None:
         with _errors("computing a queue position"):
             raw = self.client.hget(self.p + "jobs", episode_id)
             if raw is None:

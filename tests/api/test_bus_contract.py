@@ -12,19 +12,19 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from api.deploy import redis_client as connect
 from api.live.memory import MemoryLiveBus
 from api.live.port import LiveBus
 from api.live.redis import RedisLiveBus
 from schemas.errors import BusError
 
 WAIT_S = 20.0
+Connect = Callable[..., redis.Redis]
 
 
 def messages(n: int) -> list[bytes]:
@@ -126,8 +126,9 @@ def test_many_subscribers_at_once(bus: LiveBus) -> None:
 # ---- RedisLiveBus only -----------------------------------------------------------------------------------
 
 
-def test_another_process_sees_the_same_log(redis_client: redis.Redis, redis_server, redis_prefix: str) -> None:
-    worker_side = RedisLiveBus(connect(redis_server.url), prefix=redis_prefix)
+def test_another_process_sees_the_same_log(redis_client: redis.Redis, redis_server, redis_prefix: str,
+                                           connect_redis: Connect) -> None:
+    worker_side = RedisLiveBus(connect_redis(redis_server.url), prefix=redis_prefix)
     api_side = RedisLiveBus(redis_client, prefix=redis_prefix, block_ms=100)
     worker_side.open("ep")
     assert api_side.has("ep")
@@ -169,10 +170,11 @@ def test_finished_logs_expire(redis_client: redis.Redis, redis_prefix: str) -> N
     assert collect(bus, "ep") == []
 
 
-def test_a_subscriber_rides_out_a_redis_restart(make_redis_server: type, tmp_path: Path) -> None:
+def test_a_subscriber_rides_out_a_redis_restart(make_redis_server: type, tmp_path: Path,
+                                                 connect_redis: Connect) -> None:
     server = make_redis_server(tmp_path / "r").start()
-    publisher = RedisLiveBus(connect(server.url, ride_out_s=10.0))
-    reader = RedisLiveBus(connect(server.url), block_ms=100)
+    publisher = RedisLiveBus(connect_redis(server.url, ride_out_s=10.0))
+    reader = RedisLiveBus(connect_redis(server.url), block_ms=100)
     publisher.open("ep")
     publisher.publish("ep", b"before")
 
@@ -191,9 +193,10 @@ def test_a_subscriber_rides_out_a_redis_restart(make_redis_server: type, tmp_pat
     assert got == [b"before", b"after", b"end"]
 
 
-def test_redis_down_is_a_bus_error_not_a_hang(make_redis_server: type, tmp_path: Path) -> None:
+def test_redis_down_is_a_bus_error_not_a_hang(make_redis_server: type, tmp_path: Path,
+                                              connect_redis: Connect) -> None:
     server = make_redis_server(tmp_path / "r").start()
-    bus = RedisLiveBus(connect(server.url), reconnect_s=1.0, block_ms=100)
+    bus = RedisLiveBus(connect_redis(server.url), reconnect_s=1.0, block_ms=100)
     bus.open("ep")
     bus.publish("ep", b"1")
     server.stop()

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from api.deploy import redis_client as connect
 from api.limits.memory import MemoryRateLimiter
 from api.limits.port import RateLimiter
 from api.limits.redis import RedisRateLimiter
 from schemas.errors import LimiterError
 
 HOUR = 3600.0
+Connect = Callable[..., redis.Redis]
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -86,17 +86,18 @@ def test_bad_rules_are_refused(limiter: RateLimiter) -> None:
 # ---- RedisRateLimiter only -----------------------------------------------------------------------------
 
 
-def test_api_processes_share_the_counts(redis_server, redis_prefix: str) -> None:
-    one, two = (RedisRateLimiter(connect(redis_server.url), prefix=redis_prefix) for _ in range(2))
+def test_api_processes_share_the_counts(redis_server, redis_prefix: str, connect_redis: Connect) -> None:
+    one, two = (RedisRateLimiter(connect_redis(redis_server.url), prefix=redis_prefix) for _ in range(2))
     assert one.hit("voter:v1", limit=2, window_s=HOUR) == 0.0
     assert two.hit("voter:v1", limit=2, window_s=HOUR) == 0.0
     assert one.hit("voter:v1", limit=2, window_s=HOUR) > 0
     assert two.hit("voter:v1", limit=2, window_s=HOUR) > 0
 
 
-def test_redis_down_is_a_limiter_error_not_a_hang(make_redis_server: type, tmp_path: Path) -> None:
+def test_redis_down_is_a_limiter_error_not_a_hang(make_redis_server: type, tmp_path: Path,
+                                                   connect_redis: Connect) -> None:
     server = make_redis_server(tmp_path / "r").start()
-    limiter = RedisRateLimiter(connect(server.url))
+    limiter = RedisRateLimiter(connect_redis(server.url))
     assert limiter.hit("k", limit=5, window_s=HOUR) == 0.0
     server.stop()
     t0 = time.monotonic()
@@ -107,8 +108,8 @@ def test_redis_down_is_a_limiter_error_not_a_hang(make_redis_server: type, tmp_p
     assert limiter.hit("k", limit=5, window_s=HOUR) == 0.0  # back, and the script reloaded
 
 
-def test_redis_client_is_configured_with_timeouts(redis_server) -> None:
-    client: redis.Redis = connect(redis_server.url)
+def test_redis_client_is_configured_with_timeouts(redis_server, connect_redis: Connect) -> None:
+    client: redis.Redis = connect_redis(redis_server.url)
     kw = client.connection_pool.connection_kwargs
     assert kw["socket_timeout"]
     assert kw["socket_connect_timeout"]

@@ -45,7 +45,7 @@ def test_each_step_waits_for_its_time_on_the_turn_clock() -> None:
              encode(EndMessage(status="done", steps=5, n_frames=26))]
     sent = _run_paced(steps, anchor=1000.5, pace=0.5)
     assert [m for _, m in sent] == steps  # nothing dropped, nothing reordered
-    assert sent[0][0] == 1000.0  # the initial state goes out at once
+    assert sent[0][0] == 1000.5  # the initial state goes out when the clock starts, on both sides alike
     for (at, raw), k in zip(sent[1:6], range(5), strict=True):
         assert at == 1000.5 + 0.1 * (k + 1) / 0.5, (k, at)
         assert isinstance(decode(raw), FramesMessage)

@@ -125,6 +125,9 @@ def test_redis_away_for_5_s_gives_clear_503s_then_recovers(cluster: Cluster) -> 
     _running_on(cluster)
     cluster.redis.stop()
     stopped = time.monotonic()
+    viewer = threading.Thread(target=lambda: watched.update(stream_all([(voter, b, before["episodes"]["left"])])))
+    watched: dict[str, list[bytes]] = {}
+    viewer.start()  # connects while Redis is away: served from the store once the episode is stored
     for api in (a, b):
         t0 = time.monotonic()
         refused = voter.post(api, "/api/sessions", {"robot_id": "franka", "scene_id": "table"})
@@ -139,6 +142,9 @@ def test_redis_away_for_5_s_gives_clear_503s_then_recovers(cluster: Cluster) -> 
     time.sleep(max(0.0, 5.0 - (time.monotonic() - stopped)))
     cluster.redis.start()
     assert voter.wait_turn(b, before["turn_id"])["status"] == "done", cluster.logs()
+    viewer.join(TURN_TIMEOUT_S)
+    left = before["episodes"]["left"]
+    check_stream(watched[left], voter.get(a, f"/api/episodes/{left}/trajectory").content)
     print(f"\nREDIS_OUTAGE: turn started before the stop done {time.monotonic() - stopped:.1f} s after it")
     after = voter.turn(b, voter.battle(b))
     assert voter.wait_turn(a, after["turn_id"])["status"] == "done"

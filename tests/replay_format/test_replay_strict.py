@@ -15,7 +15,6 @@ from typing import Any
 import msgspec
 import numpy as np
 import pytest
-from conftest import build_header
 from vlar_handmade import rebuild, split
 
 from replay_format import decode_replay, encode_replay, read_header
@@ -25,7 +24,7 @@ Edit = Callable[[dict[str, Any]], None]
 
 
 @pytest.fixture(scope="module")
-def encoded() -> bytes:
+def encoded(make_header) -> bytes:
     n = 23
     t = np.arange(n) * 0.02
     frames = {
@@ -34,7 +33,7 @@ def encoded() -> bytes:
         "qvel": np.cos(np.outer(t, np.arange(1, 8))),
         "ctrl": np.zeros((n, 2)),
     }
-    return encode_replay(build_header(), frames, {"action": np.zeros((5, 3))}, chunk_frames=8)
+    return encode_replay(make_header(), frames, {"action": np.zeros((5, 3))}, chunk_frames=8)
 
 
 def header_field(name: str, value: object) -> Edit:
@@ -162,9 +161,9 @@ def test_the_crc_covers_version_and_length_from_1_1(encoded, at, bit) -> None:
         read_header(bytes(damaged))
 
 
-def test_a_1_0_file_whose_minor_flips_to_1_fails() -> None:
+def test_a_1_0_file_whose_minor_flips_to_1_fails(make_header) -> None:
     frames = {"time": np.zeros(2), "qpos": np.zeros((2, 8)), "qvel": np.zeros((2, 7)), "ctrl": np.zeros((2, 2))}
-    old = bytearray(encode_replay(build_header(step_frames=[0]), frames, {"action": np.zeros((1, 3))}, version=(1, 0)))
+    old = bytearray(encode_replay(make_header(step_frames=[0]), frames, {"action": np.zeros((1, 3))}, version=(1, 0)))
     assert read_header(bytes(old))[0] == (1, 0)
     old[10] ^= 0x01
     with pytest.raises(CorruptReplayError, match=r"CRC-32 of the prelude and header"):

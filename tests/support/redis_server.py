@@ -18,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -132,6 +132,22 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
     client = connect(redis_server.url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def connect_redis() -> Iterator[Callable[..., redis.Redis]]:
+    """`connect_redis(url, **kw)`: `api.deploy.redis_client`, every client closed after the test."""
+    from api.deploy import redis_client as connect
+
+    made: list[redis.Redis] = []
+
+    def make(url: str, **kw: float) -> redis.Redis:
+        made.append(connect(url, **kw))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
 
 
 @pytest.fixture

@@ -87,6 +87,13 @@ export const api = {
    */
   createTurn: (battleId, instruction, start = 'continue') =>
     json(`/api/battles/${encodeURIComponent(battleId)}/turns`, { method: 'POST', body: { instruction, start } }),
+  /**
+   * How an instruction would be understood in this battle, before it runs: {summary, partial, unscored, ...};
+   * a 400 ApiError naming what the scene has when the instruction names an object it lacks.
+   * @param {string} battleId @param {string} instruction @param {'continue' | 'reset'} start
+   */
+  understand: (battleId, instruction, start) => json(`/api/battles/${encodeURIComponent(battleId)}/understand?instruction=${
+    encodeURIComponent(instruction)}&start=${start}`),
   /** @param {string} turnId */
   turn: (turnId) => json(`/api/turns/${encodeURIComponent(turnId)}`),
   /** @param {string} battleId @param {string} choice */

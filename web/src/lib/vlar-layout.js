@@ -39,7 +39,7 @@ export function chunkLabel(number, chunk) {
 }
 
 /**
- * Check the stream and chunk tables against each other and the header (spec section 8, in its
+ * Check the stream and chunk tables against each other and the header (spec section 9, in its
  * order); return the streams this reader decodes, by name, in stream-table order.
  * @param {FileIndex} index @returns {Map<string, Readable>}
  */

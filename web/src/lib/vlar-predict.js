@@ -18,7 +18,7 @@ export const PREDICTORS = Object.freeze([DELTA, LINEAR, VELOCITY]);
 const VELOCITY_WIDTH = { hinge: 1, slide: 1, free: 3 };
 
 /**
- * For each qpos column, the qvel column it integrates, or -1 (spec section 7.2): hinge and slide map
+ * For each qpos column, the qvel column it integrates, or -1 (spec section 7): hinge and slide map
  * qpos_adr -> dof_adr, a free joint its 3 position columns; joints in table order, the first mapping
  * of a column wins, and a joint whose columns leave [0, nq) or [0, nv) maps nothing.
  * @param {{type: string, qpos_adr: number, dof_adr: number}[]} joints @param {number} nq @param {number} nv

@@ -5,8 +5,9 @@
  * browsers and Node.
  *
  * Every value comes back bit for bit (NaN payloads, -0.0, infinities, subnormals): the inverse
- * transform works on the 32-bit halves of each float64's bit pattern and never on floats.
- * Every check of spec section 8 raises a named error whose message can be shown as it is.
+ * transforms (vlar-predict.js) work on the 32-bit halves of each float64's bit pattern; the only
+ * float arithmetic is the 1.1 predictors', on finite values, which JavaScript rounds like NumPy.
+ * Every check of spec section 9 raises a named error whose message can be shown as it is.
  */
 import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import { decompress } from 'fzstd';

@@ -119,8 +119,31 @@ export async function battlePage(main, battleId, seq, navigate, atStep = null) {
   const { input: turnInput, counter } = instructionInput({ placeholder: 'Another instruction in this battle…', 'data-testid': 'next-instruction' });
   const reset = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', 'data-testid': 'reset-scene' }));
   const send = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', 'data-testid': 'send-turn' }, 'Run'));
+  const understood = h('div.understanding', { 'data-testid': 'understanding', 'aria-live': 'polite' });
   const turnForm = h('form.turn-input', null, turnInput, counter,
-    h('label.reset', { title: 'Unchecked: each robot continues from where it ended the last turn' }, reset, 'reset the scene'), send);
+    h('label.reset', { title: 'Unchecked: each robot continues from where it ended the last turn' }, reset, 'reset the scene'), send,
+    understood);
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let asking;
+  const ask = () => {
+    clearTimeout(asking);
+    const text = turnInput.value.trim();
+    if (!text) return setText(understood, '');
+    asking = setTimeout(async () => {
+      try {
+        const u = await api.understand(battleId, text, reset.checked ? 'reset' : 'continue');
+        if (turnInput.value.trim() !== text) return;
+        understood.classList.remove('refused');
+        setText(understood, `understood as: ${u.summary}${u.partial ? ` (not scored: ${u.unscored.join(', ')})` : ''}`);
+      } catch (err) {
+        if (turnInput.value.trim() !== text) return;
+        understood.classList.add('refused');
+        setText(understood, /** @type {Error} */ (err).message);
+      }
+    }, 300);
+  };
+  turnInput.addEventListener('input', ask);
+  reset.addEventListener('change', ask);
   turnForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!turnInput.value.trim()) return toast('Type an instruction first.');

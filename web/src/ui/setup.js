@@ -56,7 +56,7 @@ export async function setupPage(main, navigate) {
   const preload = () => {
     if (!preloadEnabled() || !sceneSel.value) return;
     // the scene, then two views that have drawn it once (idle time: the voter is typing)
-    loadScene(robotSel.value, sceneSel.value).then((loaded) => setTimeout(() => warmViews(loaded), 50))
+    loadScene(robotSel.value, sceneSel.value).then((loaded) => setTimeout(() => { if (main.contains(form)) warmViews(loaded); }, 50))
       .catch(() => {}); // shown if it fails again on the battle page
   };
   const fillScenes = async () => {

@@ -125,7 +125,10 @@ describe('arena in a real browser', () => {
     await page.waitForFunction((r) => document.querySelector('[data-testid=label-left]')?.getAttribute('data-frame') === String(r), rightFrame);
 
     // a second turn continues from where each robot ended (the default), understood before it runs
+    await page.fill('[data-testid=next-instruction]', 'pick up the purple cube'); // understood (or refused) before it runs
+    await page.locator('[data-testid=understanding].refused', { hasText: 'has no purple cube' }).waitFor();
     await page.fill('[data-testid=next-instruction]', 'push the blue cube to the left');
+    await page.locator('[data-testid=understanding]', { hasText: 'understood as: push · blue cube · to the left' }).waitFor();
     await page.click('[data-testid=send-turn]');
     await page.waitForURL(new RegExp(`/battles/${battleId}/turns/1$`));
     await page.locator('[data-testid=turn-tab-1].active').waitFor();

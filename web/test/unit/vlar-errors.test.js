@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Damaged, truncated, newer and hand-edited `.vlar` files: every check of docs/replay-format.md
- * section 8 raises its named error with a message fit for the page. The base file is the committed
+ * section 9 raises its named error with a message fit for the page. The base file is the committed
  * golden file Python wrote (tests/replay_format/golden/): 12 frames, 4-row chunks, so chunk 4 is
  * stream 'qpos', rows 4..8. Edited headers get a valid CRC, so the check under test is the one hit.
  */
