@@ -81,7 +81,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         n = 0 if settings.redis_url else service.recover()  # scaled out, workers requeue lost jobs (api.worker_main)
         if n:
             log.warning("requeued %d unfinished episodes", n)
-        threading.Thread(target=_preload_policies, args=(service.registry,), name="preload", daemon=True).start()
+        if not (settings.redis_url and settings.workers == 0):  # an API-only process runs no policy
+            threading.Thread(target=_preload_policies, args=(service.registry,), name="preload", daemon=True).start()
         ratings.cache_for(service.store).start()  # leaderboards are fitted in the background, never per request
 
     def shut_down() -> None:

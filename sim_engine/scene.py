@@ -39,6 +39,7 @@ class SceneSpec:
     cubes: tuple[str, ...] = tuple(COLOURS)
     bowl: bool = True
     furniture: str | None = None  # "kitchen" | "warehouse": sim_engine.scene_extras
+    fixtures: tuple[str, ...] = ()  # furniture a voter may name (never refused as absent; not scored yet)
     # Robots offered in this scene: only cells that compile, hold their home pose and where the scripted
     # expert picks reliably (tests/sim_engine/test_robots.py, bench/bench_robots.py).
     robots: tuple[str, ...] = ("franka", "ur5e", "widowx")
@@ -62,6 +63,7 @@ SCENES: dict[str, SceneSpec] = {
         description="A counter beside a microwave, a kettle and wall cabinets; red, green and blue cubes and a "
                     "bowl placed at random from the seed.",
         furniture="kitchen",
+        fixtures=("microwave", "kettle", "cabinet", "drawer"),
     ),
     "warehouse": SceneSpec(
         id="warehouse",
@@ -70,6 +72,7 @@ SCENES: dict[str, SceneSpec] = {
                     "random from the seed.",
         bowl=False,
         furniture="warehouse",
+        fixtures=("bin", "shelf"),
     ),
 }
 

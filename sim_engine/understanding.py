@@ -28,8 +28,8 @@ NO_METRIC = "no automatic metric for this instruction"
 
 
 def scene_objects(scene: SceneSpec) -> list[str]:
-    """What a voter can name in the scene, in a fixed order: "red cube", ..., "bowl"."""
-    return [f"{c} cube" for c in scene.cubes] + (["bowl"] if scene.bowl else [])
+    """What a voter can name in the scene, in a fixed order: "red cube", ..., "bowl", then its fixtures."""
+    return [f"{c} cube" for c in scene.cubes] + (["bowl"] if scene.bowl else []) + list(scene.fixtures)
 
 
 def understand(instruction: str, scene: SceneSpec | str, *, previous: Sequence[str] = ()) -> Understanding:
@@ -81,6 +81,8 @@ def missing_objects(instruction: str, scene: SceneSpec) -> list[str]:
     words = _tokens(instruction)
     missing: list[str] = []
     for i in range(len(words)):
+        if _fixture(words[i]) in scene.fixtures:  # "the bin" in the warehouse is its bin, not a bowl
+            continue
         name = _mention(words, i)
         if name is not None and name not in scene_objects(scene) and name not in missing:
             missing.append(name)
@@ -101,6 +103,11 @@ def _mention(words: list[str], i: int) -> str | None:
     if w in OBJECT_NOUNS and not (i > 0 and words[i - 1] in {*COLOUR_WORDS, *OTHER_COLOURS}):
         return w
     return None
+
+
+def _fixture(word: str) -> str:
+    """Singular of a furniture word ("cabinets" -> "cabinet")."""
+    return word[:-1] if word.endswith("s") and word[:-1] in OBJECT_NOUNS | {"bin"} else word
 
 
 def _scorable(task: TaskSpec, scene: SceneSpec) -> bool:

@@ -12,7 +12,8 @@ One LeRobot episode per arena episode (both sides of every turn), its task the i
   salted hash).
 
 Every episode of an export must share robot, frame rate and sizes (one LeRobot schema): export one robot
-at a time (`--robot`). Streams battle by battle; see api.lab.export_lerobot_files for what is held.
+at a time (`--robot`). Streams battle by battle; see api.lab.export_lerobot_files for what is held. Data,
+state and video files roll over to the next file index once a data file passes DATA_FILE_MB.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class LeRobotExport:
     def __init__(self, out: Path, *, cameras: tuple[str, ...], width: int = 256, height: int = 256) -> None:
         self.out, self.cameras, self.width, self.height = out, cameras, width, height
         self.tasks: dict[str, int] = {}
-        self.episodes = self.frames = self.file_index = 0
+        self.episodes = self.frames = self.file_index = self.file_bytes = 0
         self.schema_key: tuple | None = None
         self.features: dict = {}
         self.stats: dict[str, files.RunningStats] = {}
@@ -68,7 +69,8 @@ class LeRobotExport:
                          "action": {"dtype": "float32", "shape": [h.nu], "names": [a.name for a in h.actuators]},
                          **files.scalar_features()}
         self.stats = {"observation.state": files.RunningStats(len(names)), "action": files.RunningStats(h.nu)}
-        self._open_files(h.nq, h.nv, h.nu)
+        self.dims = (h.nq, h.nv, h.nu)
+        self._open_files(*self.dims)
 
     def _where(self) -> dict[str, int]:
         return {"chunk_index": self.file_index // files.CHUNKS_SIZE, "file_index": self.file_index % files.CHUNKS_SIZE}
@@ -103,6 +105,8 @@ class LeRobotExport:
         elif key != self.schema_key:
             raise ValidationError("robot", f"episode {record['episode_id']} has robot/rate/sizes {key[:5]}, the "
                                   f"export {self.schema_key[:5]}: export one robot at a time (--robot)")
+        elif self.file_bytes > files.DATA_FILE_MB * 2**20:
+            self._roll()
         n = replay.n_frames
         first = self.frames
         task = self.tasks.setdefault(record["instruction"], len(self.tasks))
@@ -117,6 +121,16 @@ class LeRobotExport:
         self.sidecar.write(json.dumps(line, sort_keys=True) + "\n")
         self.episodes += 1
         self.frames += n
+        self.file_bytes += n * 4 * (len(columns) + h.nu + 5)  # the data file's row size, roughly
+
+    def _roll(self) -> None:
+        """Start the next data, states and video files (LeRobot's file roll-over, by data file size)."""
+        for writer in (self.data, self.states, *self.videos.values()):
+            if writer is not None:
+                writer.close()
+        self.file_index += 1
+        self.file_bytes = 0
+        self._open_files(*self.dims)
 
     def _append_frames(self, replay: Replay, columns: list[int], task: int) -> None:
         f = replay.frames

@@ -65,7 +65,8 @@ async def stream(socket: WebSocket, episode_id: FromPath[str], service: NamedDep
         return
     siblings = await _wait_for_start(socket, service, episode)
     anchor = anchor_time([e.started_at for e in siblings])
-    source = service.bus.subscribe(episode_id) if service.bus.has(episode_id) else _from_store(service, episode)
+    live = await to_thread.run_sync(service.bus.has, episode_id)  # a network call with Redis: off the loop
+    source = service.bus.subscribe(episode_id) if live else _from_store(service, episode)
     async for message in paced(source, anchor, service.stream_pace):
         await socket.send_bytes(message)
     await socket.close()

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from api.lab import export_lerobot_files as files
 from api.lab.export_lerobot import export_lerobot, state_columns
 from api.lab.export_trajectories import selected_votes
 from api.store import SqliteStore
@@ -141,6 +142,25 @@ def test_sidecar_keeps_the_exact_states_the_vlar_and_the_vote(exported: Path, so
         np.testing.assert_array_equal(qpos.view(np.uint64), replay.frames["qpos"].view(np.uint64))  # bit for bit
         np.testing.assert_array_equal(qvel.view(np.uint64), replay.frames["qvel"].view(np.uint64))
     assert [x["side"] for x in lines] == ["left", "right", "left", "right"]
+
+
+def test_files_roll_over_by_size(source: tuple[Path, list[bytes]], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "DATA_FILE_MB", 1e-6)  # every episode starts a new file
+    store = SqliteStore(source[0] / "arena.db")
+    try:
+        export_lerobot(store, selected_votes(store, None, None, None), tmp_path, SALT, cameras=CAMERAS,
+                       width=64, height=48)
+    finally:
+        store.close()
+    episodes = pq.read_table(tmp_path / "meta" / "episodes" / "chunk-000" / "file-000.parquet").to_pylist()
+    assert [e["data/file_index"] for e in episodes] == [0, 1, 2, 3]
+    for e in episodes:
+        table = pq.read_table(tmp_path / "data" / "chunk-000" / f"file-{e['data/file_index']:03d}.parquet")
+        assert table.column("index").to_pylist() == list(range(e["dataset_from_index"], e["dataset_to_index"]))
+        if CAMERAS:
+            assert e[f"videos/observation.images.{CAMERAS[0]}/from_timestamp"] == 0.0
+    assert json.loads((tmp_path / "meta" / "info.json").read_text())["total_episodes"] == 4
 
 
 LOADER = """

@@ -27,6 +27,7 @@ from tests.support.mongo_server import MongoServer
 
 pytestmark = pytest.mark.slow
 VISIBILITY_S = 4.0
+PACE = 10.0  # streams at 10x real time: a 300-step episode streams for 3 s, so a viewer can be cut off mid-way
 NO_METRIC = "wave at the camera"  # no success to end on: the episode runs all its steps
 
 
@@ -34,7 +35,7 @@ NO_METRIC = "wave at the camera"  # no success to end on: the episode runs all i
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("scaleout")
     mongo = MongoServer(root / "mongo").start()
-    made = Cluster(root, mongo.url("arena"), visibility_s=VISIBILITY_S)
+    made = Cluster(root, mongo.url("arena"), visibility_s=VISIBILITY_S, pace=PACE)
     try:
         yield made.start(apis=2, workers=3)
     finally:

@@ -50,6 +50,10 @@ export function unpredictInto(raw, R, C, out, rowStart, predictors, velocity) {
   const N = R * C;
   for (let c = 0; c < C; c++) {
     const mode = predictors[c];
+    if (mode === DELTA) {
+      unzigzagSum(raw, N, c * R, R, out32, (rowStart * C + c) * 2, 2 * C);
+      continue;
+    }
     const vcol = mode === VELOCITY && velocity ? velocity.map[c] : -1;
     let o = (rowStart * C + c) * 2;
     let plo = 0;
@@ -81,6 +85,28 @@ export function unpredictInto(raw, R, C, out, rowStart, predictors, velocity) {
       out32[o] = sum >>> 0;
       out32[o + 1] = (phi + dhi + (sum > 0xffffffff ? 1 : 0)) >>> 0;
     }
+  }
+}
+
+/**
+ * A delta column of `predict-shuffle-zstd`: each value is the previous one's bits plus the unzigzagged
+ * residual (row 0: plus 0), a running sum like `delta-shuffle-zstd` without the per-value branches.
+ * @param {Uint8Array} raw @param {number} N values in the chunk @param {number} first index of the column's
+ * first value @param {number} R rows @param {Uint32Array} out32 @param {number} o first output slot
+ * @param {number} stride output slots per row
+ */
+function unzigzagSum(raw, N, first, R, out32, o, stride) {
+  let lo = 0;
+  let hi = 0;
+  for (let i = first, last = first + R; i < last; i++, o += stride) {
+    const elo = (raw[i] | (raw[i + N] << 8) | (raw[i + 2 * N] << 16) | (raw[i + 3 * N] << 24)) >>> 0;
+    const ehi = (raw[i + 4 * N] | (raw[i + 5 * N] << 8) | (raw[i + 6 * N] << 16) | (raw[i + 7 * N] << 24)) >>> 0;
+    const mask = -(elo & 1);
+    const sum = lo + ((((elo >>> 1) | (ehi << 31)) ^ mask) >>> 0);
+    lo = sum >>> 0;
+    hi = (hi + (((ehi >>> 1) ^ mask) >>> 0) + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+    out32[o] = lo;
+    out32[o + 1] = hi;
   }
 }
 

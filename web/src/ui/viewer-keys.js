@@ -46,6 +46,7 @@ export function viewerKey(v, e) {
     case 's': case 'S': v.cameraPreset('side'); break;
     case 'v': case 'V': v.cameraPreset('top'); break;
     case 't': case 'T': v.setTrails(!v.trails); break;
+    case 'g': case 'G': v.setGhost(!v.ghost); break;
     case 'x': case 'X':
       if (v.cursor.locked) return false;
       v.focus(v.cursor.focus === 'left' ? 'right' : 'left');

@@ -14,7 +14,7 @@ import { QUANTITIES } from './viewer-series.js';
 /**
  * @typedef {{views: HTMLElement, side: Record<SideName, HTMLElement>, canvas: Record<SideName, HTMLCanvasElement>,
  *   controls: HTMLElement, play: HTMLElement, scrub: HTMLInputElement, speed: HTMLSelectElement,
- *   lock: HTMLInputElement, trails: HTMLInputElement, readout: HTMLElement, ctrl: HTMLElement,
+ *   lock: HTMLInputElement, trails: HTMLInputElement, ghost: HTMLInputElement, readout: HTMLElement, ctrl: HTMLElement,
  *   actions: HTMLElement, actionsPanel: HTMLElement, plotCanvas: HTMLCanvasElement, qSelect: HTMLSelectElement,
  *   legend: HTMLElement}} ViewerElements
  */
@@ -53,6 +53,8 @@ export function buildViewer(root, v, canvases) {
   lock.addEventListener('change', () => v.setLocked(lock.checked));
   const trails = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true, 'data-testid': 'trails' }));
   trails.addEventListener('change', () => v.setTrails(trails.checked));
+  const ghost = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', 'data-testid': 'ghost' }));
+  ghost.addEventListener('change', () => v.setGhost(ghost.checked));
   const preset = (/** @type {string} */ name, /** @type {string} */ key) =>
     btn(name, `${name} view (${key})`, () => v.cameraPreset(name), `camera-${name}`);
   const controls = h('div.controls', { dataset: { locked: 'true' } },
@@ -73,6 +75,7 @@ export function buildViewer(root, v, canvases) {
       h('label', null, 'speed', speed),
       h('label', { title: 'Keep A and B on the same step (L)' }, lock, 'lock'),
       h('label', { title: 'End-effector trails (T)' }, trails, 'trails'),
+      h('label', { title: 'The other side, translucent, in each view (G)' }, ghost, 'ghost'),
       h('span.presets', { role: 'group', 'aria-label': 'Camera' },
         preset('front', 'F'), preset('side', 'S'), preset('top', 'V'),
         btn('⟲', 'Reset camera (C)', () => v.camera.reset(), 'camera-reset')),
@@ -96,7 +99,7 @@ export function buildViewer(root, v, canvases) {
   const plot = h('div.panel.plot-panel', null, h('header', null, h('h2', null, 'Over time'), qSelect, legend,
     h('span.muted', null, 'click to seek')), plotCanvas);
   root.append(views, controls, compare, plot);
-  return { views, side, canvas, controls, play, scrub, speed, lock, trails, readout, ctrl, actions, actionsPanel, plotCanvas, qSelect, legend };
+  return { views, side, canvas, controls, play, scrub, speed, lock, trails, ghost, readout, ctrl, actions, actionsPanel, plotCanvas, qSelect, legend };
 }
 
 /**

@@ -13,15 +13,17 @@
 import { fingerJoints, targetBody } from '../lib/compare.js';
 import { Timeline } from '../lib/timeline.js';
 import { OBJ } from '../mujoco/engine.js';
+import { Ghost } from '../render/ghost.js';
 import { Overlays } from '../render/overlays.js';
 import { StepPlot } from '../render/plot.js';
 import { h, setText } from './dom.js';
 import { returnView, takeView } from './scenes.js';
 import { viewerKey } from './viewer-keys.js';
+import { drawPlot } from './viewer-plot.js';
 import { buildViewer, fillQuantities, letter } from './viewer-layout.js';
 import { Transport } from './viewer-transport.js';
 import { actionRows, ctrlRows, sideValues, stepRows } from './viewer-readout.js';
-import { QUANTITIES, emptySeries, extendSeries, gapSeries } from './viewer-series.js';
+import { QUANTITIES, emptySeries, extendSeries } from './viewer-series.js';
 import { freeBodies, workspacePoints } from './workspace.js';
 
 /** @typedef {'left' | 'right'} SideName */
@@ -70,6 +72,11 @@ export class DualViewer extends Transport {
     fillQuantities(this.el.qSelect, false, this.quantity);
     this.plot = new StepPlot(this.el.plotCanvas);
     this.overlays = { left: new Overlays(this.views.left.scene, COLORS.left, COLORS.right), right: new Overlays(this.views.right.scene, COLORS.right, COLORS.left) };
+    this.ghost = false;
+    this.ghosts = {
+      left: new Ghost(this.views.left.scene, loaded.assets, scene.model, COLORS.right),
+      right: new Ghost(this.views.right.scene, loaded.assets, scene.model, COLORS.left),
+    };
     for (const side of SIDES) {
       camera.attach(this.el.canvas[side]);
       this.el.side[side].addEventListener('pointerdown', () => this.focus(side));
@@ -165,6 +172,13 @@ export class DualViewer extends Transport {
     this.requestDraw();
   }
 
+  /** The other side's ghost in each view. @param {boolean} on */
+  setGhost(on) {
+    this.ghost = on;
+    this.el.ghost.checked = on;
+    this.requestDraw();
+  }
+
   /** @param {string} name */
   cameraPreset(name) {
     this.camera.preset(name);
@@ -185,12 +199,16 @@ export class DualViewer extends Transport {
   /** Pose both sides at their frames, render, and refresh every readout. @override */
   draw() {
     this.dirty = false;
+    for (const side of SIDES) { // pose both first: each view may show the other as a ghost
+      const s = this.sides[side];
+      if (s) this.scene.pose(s.data, s.episode.frames.qpos, this.cursor.shown(side, s.timeline), s.episode.frames.time[this.cursor.shown(side, s.timeline)]);
+    }
     for (const side of SIDES) {
       const s = this.sides[side];
       if (!s) continue;
       const f = this.cursor.shown(side, s.timeline);
-      this.scene.pose(s.data, s.episode.frames.qpos, f, s.episode.frames.time[f]);
       this.views[side].update(s.data);
+      this.ghosts[side].update(this.ghost ? this.sides[other(side)]?.data ?? null : null);
       this._drawOverlays(side, s, f);
       this.views[side].render();
       this.el.side[side].classList.toggle('focused', !this.cursor.locked && this.cursor.focus === side);
@@ -248,28 +266,7 @@ export class DualViewer extends Transport {
   }
 
   _drawPlot() {
-    const q = QUANTITIES[this.quantity];
-    /** @type {import('../render/plot.js').Series[]} */
-    const series = [];
-    const scale = (/** @type {Float64Array} */ y, /** @type {number} */ n) => y.subarray(0, n).map((x) => x * q.scale);
-    if (q.pair) {
-      const [a, b] = [this.sides.left, this.sides.right];
-      if (a && b) {
-        const y = scale(gapSeries(a.series, b.series), Math.min(a.series.n, b.series.n));
-        series.push({ label: 'A ↔ B', color: '#e6e9ef', t: a.episode.frames.time, y, n: y.length, cursor: Math.min(this.cursor.shown('left', a.timeline), y.length - 1) });
-      }
-    } else {
-      for (const side of SIDES) {
-        const s = this.sides[side];
-        if (!s) continue;
-        const y = scale(/** @type {Float64Array} */ (s.series[/** @type {'dist'} */ (this.quantity)]), s.series.n);
-        series.push({ label: letter(side), color: COLORS[side], t: s.episode.frames.time, y, n: s.series.n, cursor: this.cursor.shown(side, s.timeline) });
-      }
-    }
-    this.plot.set(series, q.unit, q.floor);
-    this.plot.draw();
-    const legend = series.map((s) => `<span style="color:${s.color}">━ ${s.label}</span>`).join(' ');
-    if (this.el.legend.innerHTML !== legend) this.el.legend.innerHTML = legend;
+    drawPlot(this);
   }
 
   dispose() {
@@ -278,6 +275,7 @@ export class DualViewer extends Transport {
     this._resize.disconnect();
     for (const side of SIDES) {
       this.overlays[side].dispose();
+      this.ghosts[side].dispose();
       returnView(this.loaded, this.views[side]);
       const s = this.sides[side];
       if (s) this.scene.freeData(s.data);

@@ -108,6 +108,12 @@ describe('arena in a real browser', () => {
     await page.keyboard.press('Shift+ArrowRight');
     await checkReadouts(page, blind, 10, false);
     await shot(page, '03-scrubbed');
+    await page.keyboard.press('g'); // the other side as a ghost in each view, and the camera presets
+    assert.equal(await page.isChecked('[data-testid=ghost]'), true);
+    await page.click('[data-testid=camera-top]');
+    await shot(page, '03a-ghost-top');
+    await page.keyboard.press('g');
+    await page.keyboard.press('c');
 
     // unlocked, the keys move only the side last clicked; locking again snaps the other side to it
     await page.keyboard.press('l');

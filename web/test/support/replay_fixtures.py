@@ -7,8 +7,8 @@ float64 file `<case>.<stream>.bin` per stream holding the arrays that were ENCOD
 them), and for arena episodes the live stream messages, each as a u32 LE length + msgpack bytes:
 `<case>.live.msgs` (what the worker publishes while the episode runs) and `<case>.rebuilt.msgs`
 (`api.streaming.replay_messages` of the stored file), and `<case>.blind.vlar`, the blinded file the
-trajectory endpoint serves before the vote (`api.blind`), which the blinded stream assembles into. `manifest.json` lists the cases with their
-header (as JSON), version, frame/step counts and streams.
+trajectory endpoint serves before the vote (`api.blind`), which the blinded stream assembles into.
+`manifest.json` lists the cases with their header (as JSON), version, frame/step counts and streams.
 
 Sets: `tests` (two short arena episodes, synthetic edge values, the golden file; a few seconds) and
 `bench` (four longer arena episodes for bench/bench_web_decode.mjs, each also as baselines over the
