@@ -49,27 +49,27 @@ SCENES: dict[str, SceneSpec] = {
     "table": SceneSpec(
         id="table",
         name="Table top",
-        description="Red, green and blue cubes and a bowl, placed at random from the seed.",
+        description="Red, green and blue cubes and a bowl, laid out from the turn's seed.",
     ),
     "table-cubes": SceneSpec(
         id="table-cubes",
         name="Table top, cubes only",
-        description="Red, green and blue cubes placed at random from the seed; no bowl.",
+        description="Red, green and blue cubes laid out from the turn's seed; no bowl.",
         bowl=False,
     ),
     "kitchen": SceneSpec(
         id="kitchen",
         name="Kitchen counter",
         description="A counter beside a microwave, a kettle and wall cabinets; red, green and blue cubes and a "
-                    "bowl placed at random from the seed.",
+                    "bowl laid out from the turn's seed.",
         furniture="kitchen",
         fixtures=("microwave", "kettle", "cabinet", "drawer"),
     ),
     "warehouse": SceneSpec(
         id="warehouse",
         name="Warehouse bench",
-        description="A packing bench between a bin and a shelf of boxes; red, green and blue cubes placed at "
-                    "random from the seed.",
+        description="A packing bench between a bin and a shelf of boxes; red, green and blue cubes laid out "
+                    "from the turn's seed.",
         bowl=False,
         furniture="warehouse",
         fixtures=("bin", "shelf"),

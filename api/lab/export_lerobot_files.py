@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -110,8 +111,9 @@ class VideoWriter:
         self.container = av.open(str(path), mode="w")
         codec = VIDEO_CODEC if VIDEO_CODEC in av.codecs_available else "libx264"
         self.codec = "av1" if codec == VIDEO_CODEC else "h264"
-        self.stream = self.container.add_stream(codec, rate=fps)
-        self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, "yuv420p"
+        stream: Any = self.container.add_stream(codec, rate=fps)  # a VideoStream for a video codec
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        self.stream = stream
         self.frames = 0
         self.fps = fps
 
