@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api import ratings
 from api.config import Settings, load_settings
-from api.deploy import open_adapters
+from api.deploy import open_adapters, preload_policies
 from api.guard import RequestGuard
 from api.http_errors import arena_error, invalid_request, unexpected_error
 from api.identity import load_secret
@@ -28,23 +28,11 @@ from api.limits.rules import RateRules, parse_rule
 from api.routes import archive, battles, catalogue, episodes, leaderboard, web
 from api.routes.openapi_specs import API_DESCRIPTION, StrictStructSchemaPlugin
 from api.service import ArenaService
-from policy_host.registry import Registry
 from schemas.errors import ArenaError
 from sim_engine.scene import SCENES
 from sim_engine.world import load_world
 
 log = logging.getLogger("arena")
-
-
-def _preload_policies(registry: Registry) -> None:
-    """Load the heavy shared parts of learned policies (encoders, weights) once, in the background, so the
-    first battle that draws one does not wait for them. A failure here only costs that first battle time."""
-    for entry in registry.entries.values():
-        if entry.kind == "learned":
-            try:
-                registry.build(entry.name)
-            except Exception:
-                log.exception("could not preload %s (it will load on first use)", entry.name)
 
 
 def rate_rules(settings: Settings, limiter: RateLimiter) -> RateRules:
@@ -82,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if n:
             log.warning("requeued %d unfinished episodes", n)
         if not (settings.redis_url and settings.workers == 0):  # an API-only process runs no policy
-            threading.Thread(target=_preload_policies, args=(service.registry,), name="preload", daemon=True).start()
+            threading.Thread(target=preload_policies, args=(service.registry,), name="preload", daemon=True).start()
         ratings.cache_for(service.store).start()  # leaderboards are fitted in the background, never per request
 
     def shut_down() -> None:

@@ -137,3 +137,14 @@ def dependency_health(store: Store, queue: JobQueue, bus: LiveBus) -> tuple[bool
     workers = results.get("queue")
     return all(v == "ok" for v in checks.values()), {"dependencies": checks,
                                                      "workers": workers if isinstance(workers, int) else None}
+
+
+def preload_policies(registry: Registry) -> None:
+    """Load the heavy shared parts of learned policies (encoders, weights) once, in the background, so the
+    first episode that draws one does not wait for them. A failure here only costs that episode time."""
+    for entry in registry.entries.values():
+        if entry.kind == "learned":
+            try:
+                registry.build(entry.name)
+            except Exception:
+                log.exception("could not preload %s (it will load on first use)", entry.name)

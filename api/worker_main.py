@@ -21,7 +21,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from policy_host.registry import Registry
+    pass
 
 log = logging.getLogger("arena.process")
 
@@ -77,7 +77,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def run_worker(*, reconcile_s: float = 30.0, grace_s: float = 300.0, stop: threading.Event | None = None) -> int:
     from api.config import load_settings
-    from api.deploy import open_adapters
+    from api.deploy import open_adapters, preload_policies
     from api.limits.rules import RateRules
     from api.service import ArenaService
     from schemas.errors import ArenaError, ValidationError
@@ -90,7 +90,7 @@ def run_worker(*, reconcile_s: float = 30.0, grace_s: float = 300.0, stop: threa
     stop = stop or _stop_on_signals()
     a = open_adapters(settings, ride_out_s=15.0)  # rides out a Redis restart mid-episode
     service = ArenaService(a.store, a.queue, a.bus, a.registry, limits=RateRules(a.limiter, {}))
-    threading.Thread(target=_preload, args=(a.registry,), name="preload", daemon=True).start()
+    threading.Thread(target=preload_policies, args=(a.registry,), name="preload", daemon=True).start()
     log.info("worker %s ready: %d episode threads, store %s://, redis %s://", getattr(a.queue, "consumer", "?"),
              settings.workers, settings.store.partition(":")[0], settings.redis_url.partition(":")[0])
     from api.jobs.redis import RedisQueue
@@ -112,16 +112,6 @@ def run_worker(*, reconcile_s: float = 30.0, grace_s: float = 300.0, stop: threa
     a.store.close()
     log.info("stopped")
     return 0
-
-
-def _preload(registry: Registry) -> None:
-    """Load learned policies' shared weights now, so a worker's first VLA episode does not wait for them."""
-    for entry in registry.entries.values():
-        if entry.kind == "learned":
-            try:
-                registry.build(entry.name)
-            except Exception:
-                log.exception("could not preload %s (it loads on first use)", entry.name)
 
 
 def _stop_on_signals() -> threading.Event:
