@@ -70,7 +70,7 @@ class RequestGuard:
                 return
             receive = _replay(body, receive)
         if fresh and scope["type"] == "http" and not scope.get("path", "").startswith(_NO_COOKIE_PREFIXES):
-            send = self._with_cookie(send, voter, headers)
+            send = self._with_cookie(send, voter, scope.get("scheme") == "https" or self._forwarded_https(headers))
         await self.app(scope, receive, send)
 
     def _same_site(self, headers: dict[str, str]) -> bool:
@@ -123,8 +123,11 @@ class RequestGuard:
                         "body"), b""
         return None, body
 
-    def _with_cookie(self, send: Any, voter: str, headers: dict[str, str]) -> Any:
-        secure = headers.get("x-forwarded-proto", "") == "https" if self.trust_proxy else False
+    def _forwarded_https(self, headers: dict[str, str]) -> bool:
+        return self.trust_proxy and headers.get("x-forwarded-proto", "") == "https"
+
+    def _with_cookie(self, send: Any, voter: str, secure: bool) -> Any:
+        """`send` with the new voter's cookie added to the response (Secure when served over HTTPS)."""
         cookie = identity.cookie_header(self.secret, voter, secure=secure).encode("latin-1")
 
         async def wrapped(message: dict) -> None:

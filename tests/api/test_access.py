@@ -213,3 +213,11 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_never_shown(
     assert logged, "no traceback was logged"
     assert "secret internal detail" in caplog.text
     assert "Traceback" in caplog.text
+
+
+def test_the_cookie_is_secure_over_https_behind_a_trusted_proxy(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(trust_proxy=True)
+    cookie = client.get("/api/health", headers={"x-forwarded-proto": "https"}).headers["set-cookie"]
+    assert "Secure" in cookie
+    plain = TestClient(client.app).get("/api/health").headers["set-cookie"]
+    assert "Secure" not in plain  # plain HTTP on loopback (the embedded default): a Secure cookie would be lost
