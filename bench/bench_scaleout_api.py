@@ -1,0 +1,146 @@
+"""API p50/p95 of the read routes in the scaled-out deployment, with one and with two API processes
+(`arena serve --workers 0`, one redis-server, one MongoDB: nx-27017), at 25, 100 and 250 concurrent
+clients, in the same run. The one-process run is the baseline.
+
+    python bench/bench_scaleout_api.py [--clients 25 100 250] [--seconds 5]
+
+Closed loop on loopback: each client has its own cookie (voter) and one session, made before the clock
+starts, then loops over the read routes of `bench_load.py` (leaderboard global and per robot, models,
+robots, scenes, its session, its battle, its battles), sending the next request as soon as the last one
+answers. With two API processes every client alternates between them, request by request (the voter
+cookie is valid on both: they share ARENA_SECRET), as a load balancer with no affinity would. No worker
+processes and no votes: the figures are the API's own cost per read on Redis + MongoDB, not the fit's.
+For reference, the same load on the embedded default (one process, SQLite, no Redis) in the same run.
+The load generator is one Python process on the same machine, so at high client counts it competes
+with the servers for the cores: read the 2-process figures as a ratio to the 1-process ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.cluster import Api, Cluster  # noqa: E402
+from tests.support.mongo_server import MongoServer  # noqa: E402
+
+NO_LIMITS = {f"ARENA_LIMIT_{k}": "1000000/600" for k in ("SESSIONS", "TURNS", "VOTES")}
+Client = tuple[httpx.AsyncClient, list[tuple[str, str]]]
+
+
+async def open_client(bases: list[str]) -> Client:
+    """A client (own cookie, one session made through the first API) and its read routes, in a random order."""
+    http = httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=len(bases)))
+    created = await http.post(f"{bases[0]}/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
+    created.raise_for_status()
+    session = created.json()
+    routes = {"leaderboard": "/api/leaderboard", "leaderboard?robot_id": "/api/leaderboard?robot_id=franka",
+              "models": "/api/models", "robots": "/api/robots", "scenes": "/api/scenes",
+              "sessions/{id}": f"/api/sessions/{session['session_id']}",
+              "battles/{id}": f"/api/battles/{session['battle']['battle_id']}", "me/battles": "/api/me/battles"}
+    order = list(routes.items())
+    random.Random(session["session_id"]).shuffle(order)
+    return http, order
+
+
+async def loop(client: Client, bases: list[str], until: float, out: dict[str, list[float]]) -> None:
+    http, order = client
+    k = 0
+    while time.monotonic() < until:
+        name, path = order[k % len(order)]
+        base = bases[k % len(bases)]  # alternate between the API processes
+        k += 1
+        start = time.perf_counter()
+        r = await http.get(base + path)
+        took = time.perf_counter() - start
+        out.setdefault(name if r.status_code == 200 else f"{name} [{r.status_code}]", []).append(took)
+
+
+async def level(bases: list[str], clients: int, seconds: float) -> dict[str, list[float]]:
+    opened = [await open_client(bases) for _ in range(clients)]
+    out: dict[str, list[float]] = {}
+    until = time.monotonic() + seconds
+    try:
+        await asyncio.gather(*(loop(c, bases, until, out) for c in opened))
+    finally:
+        for http, _ in opened:
+            await http.aclose()
+    return out
+
+
+def run(root: Path, store_url: str, apis: int, clients: list[int], seconds: float) -> dict[int, dict]:
+    """`apis` API processes (`--workers 0`) on Redis and `store_url`; `apis=0`: the embedded default
+    instead (one process, SQLite, no Redis, two episode threads that stay idle)."""
+    cluster = Cluster(root, store_url)
+    cluster.env.update(NO_LIMITS)
+    try:
+        if apis:
+            cluster.start(apis=apis, workers=0)
+        else:
+            cluster.env.pop("ARENA_REDIS_URL")
+            cluster.apis.append(Api("embedded", cluster.env, root / "embedded.log", workers=2))
+            cluster.apis[0].wait_ready()
+        bases = [api.base for api in cluster.apis]
+        asyncio.run(level(bases, 5, 1.0))  # warm: imports, connections, first reads
+        return {n: asyncio.run(level(bases, n, seconds)) for n in clients}
+    finally:
+        cluster.close()
+
+
+def pct(times: list[float], q: float) -> float:
+    return float(np.percentile(times, q)) * 1e3 if times else float("nan")
+
+
+def report(clients: int, one: dict[str, list[float]], two: dict[str, list[float]], seconds: float,
+           embedded: dict[str, list[float]]) -> None:
+    print(f"\n{clients} concurrent clients, {seconds:g} s each")
+    print(f"  {'route':24s} {'1 API: n':>9s} {'p50':>7s} {'p95':>7s} {'2 APIs: n':>10s} {'p50':>7s} {'p95':>7s}"
+          f" {'p95 2/1':>8s} {'embedded: p50':>14s} {'p95':>7s}")
+    everything = (sorted(set(one) | set(two)), [("all reads", [t for v in one.values() for t in v],
+                                                  [t for v in two.values() for t in v])])
+    rows = [(name, one.get(name, []), two.get(name, []), embedded.get(name, [])) for name in everything[0]]
+    rows.append((*everything[1][0], [t for v in embedded.values() for t in v]))
+    for name, a, b, e in rows:
+        ratio = pct(b, 95) / pct(a, 95) if a and b else float("nan")
+        print(f"  {name:24s} {len(a):9d} {pct(a, 50):7.1f} {pct(a, 95):7.1f} {len(b):10d} {pct(b, 50):7.1f}"
+              f" {pct(b, 95):7.1f} {ratio:8.2f} {pct(e, 50):14.1f} {pct(e, 95):7.1f}")
+    print(f"  throughput: {sum(map(len, one.values())) / seconds:.0f} req/s (1 API), "
+          f"{sum(map(len, two.values())) / seconds:.0f} req/s (2 APIs), "
+          f"{sum(map(len, embedded.values())) / seconds:.0f} req/s (embedded)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, nargs="+", default=[25, 100, 250])
+    p.add_argument("--seconds", type=float, default=5.0)
+    args = p.parse_args()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-scaleout-api-") as tmp:
+        root = Path(tmp)
+        mongo = MongoServer(root / "mongo").start()
+        try:
+            one = run(root / "one", mongo.url("bench_api1"), 1, args.clients, args.seconds)
+            two = run(root / "two", mongo.url("bench_api2"), 2, args.clients, args.seconds)
+            embedded = run(root / "embedded", f"sqlite:///{root}/embedded.db", 0, args.clients, args.seconds)
+        finally:
+            mongo.stop()
+    load = max(load, os.getloadavg()[0])
+    print(f"read routes, closed loop on loopback; {os.cpu_count()} cores, load average up to {load:.1f}; "
+          f"latencies in ms; baseline: 1 API process, same run")
+    for n in args.clients:
+        report(n, one[n], two[n], args.seconds, embedded[n])
+
+
+if __name__ == "__main__":
+    main()
