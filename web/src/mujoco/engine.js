@@ -47,7 +47,7 @@ export function mujoco() {
 }
 
 /** MuJoCo object types used here (mjtObj). */
-export const OBJ = Object.freeze({ BODY: 1, JOINT: 3, GEOM: 5, SITE: 6 });
+export const OBJ = Object.freeze({ BODY: 1, JOINT: 3, GEOM: 5, SITE: 6, CAMERA: 7 });
 
 /** Geom types (mjtGeom). */
 export const GEOM = Object.freeze({ PLANE: 0, HFIELD: 1, SPHERE: 2, CAPSULE: 3, ELLIPSOID: 4, CYLINDER: 5, BOX: 6, MESH: 7 });

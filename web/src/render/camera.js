@@ -3,7 +3,7 @@
  * One z-up perspective camera shared by both views (so A and B are always seen from the same place),
  * orbiting a target point, with one OrbitControls per canvas all driving it. The home view frames the
  * workspace (the end effector's reach and the objects), and presets look at it from the front, the
- * side and the top.
+ * side and the top (the wrist preset is each view's own camera: see wrist.js).
  */
 
 import * as THREE from 'three';
@@ -29,6 +29,8 @@ export class SharedCamera {
     this.controls = [];
     /** @type {() => void} */
     this.onChange = () => {};
+    /** The voter started dragging or zooming a view. @type {() => void} */
+    this.onUserMove = () => {};
     this.home = { position: this.camera.position.clone(), target: this.target.clone() };
     this.framed = false;
   }
@@ -87,6 +89,7 @@ export class SharedCamera {
     // OrbitControls re-derives its spherical coordinates from the camera on every update, so the
     // controls of the other canvases need no syncing: they all move the same camera.
     controls.addEventListener('change', () => this.onChange());
+    controls.addEventListener('start', () => this.onUserMove());
     controls.update();
     this.controls.push(controls);
     return controls;

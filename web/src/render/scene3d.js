@@ -257,14 +257,15 @@ export class View3D {
     if (size.x !== w || size.y !== h) this.renderer.setSize(w, h, false);
   }
 
-  render() {
+  /** @param {THREE.PerspectiveCamera} [camera] this view's own camera (the wrist's) instead of the shared one */
+  render(camera = this.camera) {
     this.resize();
     const aspect = this.canvas.clientWidth / Math.max(1, this.canvas.clientHeight);
-    if (Math.abs(this.camera.aspect - aspect) > 1e-6) {
-      this.camera.aspect = aspect;
-      this.camera.updateProjectionMatrix();
+    if (Math.abs(camera.aspect - aspect) > 1e-6) {
+      camera.aspect = aspect;
+      camera.updateProjectionMatrix();
     }
-    this.renderer.render(this.scene, this.camera);
+    this.renderer.render(this.scene, camera);
     this.frames += 1;
   }
 

@@ -25,13 +25,27 @@ export const failureNotice = (side) =>
 export const waitingText = (ahead) => (ahead === null || ahead === undefined ? 'waiting for a free worker…'
   : ahead === 0 ? 'next in the queue…' : `queued · ${ahead} episode${ahead === 1 ? '' : 's'} ahead`);
 
+/**
+ * Streams this tab was watching when it left the page (a reload mid-episode): the worker may have
+ * finished the episode long before its paced stream would, so the page reopens the stream, which the
+ * server resumes at the live edge of the turn's clock, instead of opening the file at frame 0.
+ */
+const watching = {
+  /** @param {string} url */
+  has: (url) => { try { return sessionStorage.getItem(`arena:watching:${url}`) !== null; } catch { return false; } },
+  /** @param {string} url @param {boolean} on */
+  set: (url, on) => {
+    try { if (on) sessionStorage.setItem(`arena:watching:${url}`, '1'); else sessionStorage.removeItem(`arena:watching:${url}`); } catch { /* no storage */ }
+  },
+};
+
 /** Start downloading a turn's finished files (they download while the scene compiles). @param {any} turn */
 export function startDownloads(turn) {
   /** @type {Partial<Record<SideName, Promise<{bytes: Uint8Array, fetchMs: number}>>>} */
   const downloads = {};
   for (const side of SIDES) {
     const ep = turn?.episodes[side];
-    if (ep?.status === 'done' && ep.trajectory_url) {
+    if (ep?.status === 'done' && ep.trajectory_url && !watching.has(ep.stream_url)) {
       const t0 = performance.now();
       downloads[side] = api.trajectory(ep.trajectory_url).then((bytes) => ({ bytes, fetchMs: performance.now() - t0 }));
       downloads[side]?.catch(() => {}); // reported when the side is shown
@@ -127,6 +141,7 @@ export class TurnPlayer {
       if (msg.type === 'header' || msg.type === 'waiting') return;
       if (msg.type === 'frames' && !shown) {
         performance.mark(`arena:first-state-${side}`);
+        watching.set(url, true);
         v.setEpisode(side, live, true);
         shown = true;
         // A page opened mid-episode gets everything so far at once: start at the live edge.
@@ -136,6 +151,7 @@ export class TurnPlayer {
       }
       if (msg.type === 'frames') v.setStatus(side, `live · step ${live.nSteps}`);
       if (msg.type === 'end') {
+        watching.set(url, false);
         if (msg.status === 'failed') this._failed(side);
         else {
           v.setStatus(side, `replay · ${live.nSteps} steps`);

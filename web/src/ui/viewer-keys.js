@@ -41,10 +41,11 @@ export function viewerKey(v, e) {
     case '+': case '=': v.el.speed.value = String(v.clock.nudgeSpeed(1)); break;
     case '-': case '_': v.el.speed.value = String(v.clock.nudgeSpeed(-1)); break;
     case 'l': case 'L': v.setLocked(!v.cursor.locked); break;
-    case 'c': case 'C': v.camera.reset(); break;
+    case 'c': case 'C': v.cameraPreset('reset'); break;
     case 'f': case 'F': v.cameraPreset('front'); break;
     case 's': case 'S': v.cameraPreset('side'); break;
     case 'v': case 'V': v.cameraPreset('top'); break;
+    case 'w': case 'W': v.cameraPreset('wrist'); break;
     case 't': case 'T': v.setTrails(!v.trails); break;
     case 'g': case 'G': v.setGhost(!v.ghost); break;
     case 'x': case 'X':

@@ -77,8 +77,8 @@ export function buildViewer(root, v, canvases) {
       h('label', { title: 'End-effector trails (T)' }, trails, 'trails'),
       h('label', { title: 'The other side, translucent, in each view (G)' }, ghost, 'ghost'),
       h('span.presets', { role: 'group', 'aria-label': 'Camera' },
-        preset('front', 'F'), preset('side', 'S'), preset('top', 'V'),
-        btn('⟲', 'Reset camera (C)', () => v.camera.reset(), 'camera-reset')),
+        preset('front', 'F'), preset('side', 'S'), preset('top', 'V'), preset('wrist', 'W'),
+        btn('⟲', 'Reset camera (C)', () => v.cameraPreset('reset'), 'camera-reset')),
       btn('link', 'Copy a link to this step', () => v.copyFrameLink(), 'frame-link')));
 
   const readout = h('table.readout', { 'data-testid': 'compare' });

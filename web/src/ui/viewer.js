@@ -16,6 +16,7 @@ import { OBJ } from '../mujoco/engine.js';
 import { Ghost } from '../render/ghost.js';
 import { Overlays } from '../render/overlays.js';
 import { StepPlot } from '../render/plot.js';
+import { WristCamera } from '../render/wrist.js';
 import { h, setText } from './dom.js';
 import { returnView, takeView } from './scenes.js';
 import { viewerKey } from './viewer-keys.js';
@@ -58,6 +59,8 @@ export class DualViewer extends Transport {
     this.trails = true;
     this.quantity = 'dist';
     this.renders = 0;
+    /** @type {any} MjData at the default pose, for sides without a state yet */
+    this.idle = null;
     /** @type {number | null} the table height, from the first state shown */
     this.floor = null;
     /** @type {string | undefined} what the readout shows, to redraw it only on change */
@@ -73,6 +76,8 @@ export class DualViewer extends Transport {
     this.plot = new StepPlot(this.el.plotCanvas);
     this.overlays = { left: new Overlays(this.views.left.scene, COLORS.left, COLORS.right), right: new Overlays(this.views.right.scene, COLORS.right, COLORS.left) };
     this.ghost = false;
+    this.wristView = false; // each view through its own robot's wrist camera
+    this.wrist = { left: new WristCamera(scene), right: new WristCamera(scene) };
     this.ghosts = {
       left: new Ghost(this.views.left.scene, loaded.assets, scene.model, COLORS.right),
       right: new Ghost(this.views.right.scene, loaded.assets, scene.model, COLORS.left),
@@ -82,6 +87,7 @@ export class DualViewer extends Transport {
       this.el.side[side].addEventListener('pointerdown', () => this.focus(side));
     }
     camera.onChange = () => this.requestDraw();
+    camera.onUserMove = () => { if (this.wristView) this.cameraPreset('orbit'); }; // dragging leaves the wrist view
     this._onKey = (/** @type {KeyboardEvent} */ e) => { if (!e.defaultPrevented) viewerKey(this, e); };
     document.addEventListener('keydown', this._onKey);
     this._resize = new ResizeObserver(() => this.requestDraw());
@@ -166,22 +172,18 @@ export class DualViewer extends Transport {
   }
 
   /** @param {boolean} on */
-  setTrails(on) {
-    this.trails = on;
-    this.el.trails.checked = on;
-    this.requestDraw();
-  }
+  setTrails(on) { this.trails = this.el.trails.checked = on; this.requestDraw(); }
 
   /** The other side's ghost in each view. @param {boolean} on */
-  setGhost(on) {
-    this.ghost = on;
-    this.el.ghost.checked = on;
-    this.requestDraw();
-  }
+  setGhost(on) { this.ghost = this.el.ghost.checked = on; this.requestDraw(); }
 
-  /** @param {string} name */
+  /** A camera preset (front, side, top), the wrist cameras, 'reset' (home) or 'orbit' (keep the shared camera). @param {string} name */
   cameraPreset(name) {
-    this.camera.preset(name);
+    this.wristView = name === 'wrist' && this.wrist.left.id >= 0;
+    this.el.views.dataset.camera = this.wristView ? 'wrist' : name === 'wrist' ? 'orbit' : name;
+    if (name === 'reset') this.camera.reset();
+    else if (name !== 'wrist' && name !== 'orbit') this.camera.preset(name);
+    this.requestDraw();
   }
 
   /** @param {string} q */
@@ -192,9 +194,7 @@ export class DualViewer extends Transport {
     this.requestDraw();
   }
 
-  copyFrameLink() {
-    this.onFrameLink(this.cursor.frame[this.cursor.focus]);
-  }
+  copyFrameLink() { this.onFrameLink(this.cursor.frame[this.cursor.focus]); }
 
   /** Pose both sides at their frames, render, and refresh every readout. @override */
   draw() {
@@ -205,12 +205,11 @@ export class DualViewer extends Transport {
     }
     for (const side of SIDES) {
       const s = this.sides[side];
-      if (!s) continue;
-      const f = this.cursor.shown(side, s.timeline);
-      this.views[side].update(s.data);
-      this.ghosts[side].update(this.ghost ? this.sides[other(side)]?.data ?? null : null);
-      this._drawOverlays(side, s, f);
-      this.views[side].render();
+      const data = s ? s.data : this._idle(); // before its first state (queued, connecting): the scene itself
+      this.views[side].update(data);
+      this.ghosts[side].update(s && this.ghost ? this.sides[other(side)]?.data ?? null : null);
+      if (s) this._drawOverlays(side, s, this.cursor.shown(side, s.timeline));
+      this.views[side].render(this.wristView ? this.wrist[side].at(data) : undefined);
       this.el.side[side].classList.toggle('focused', !this.cursor.locked && this.cursor.focus === side);
     }
     this.renders += 1;
@@ -218,6 +217,12 @@ export class DualViewer extends Transport {
     this._drawReadout();
     this._drawPlot();
     this.afterDraw();
+  }
+
+  /** The scene at the model's default pose, made once. */
+  _idle() {
+    if (!this.idle) this.scene.mj.mj_kinematics(this.scene.model, this.idle = this.scene.newData());
+    return this.idle;
   }
 
   /** @param {SideName} side @param {SideState} s @param {number} f */
@@ -281,6 +286,7 @@ export class DualViewer extends Transport {
       if (s) this.scene.freeData(s.data);
     }
     this.scene.freeData(this.scratch);
+    if (this.idle) this.scene.freeData(this.idle);
     this.camera.dispose();
     this.root.replaceChildren();
   }

@@ -8,7 +8,8 @@ For each scene it writes, under OUT_DIR/<scene>/:
     episode.vlar     a real arena episode (the scripted expert moving a cube), as the worker stores it
     qpos.bin, time.bin         every recorded frame (n_frames x nq, n_frames), from the decoded replay
     <field>.bin      native `mj_kinematics` output for the selected frames (n_selected x n x k), for
-                     xpos, xquat, xmat, geom_xpos, geom_xmat, site_xpos, site_xmat
+                     xpos, xquat, xmat, geom_xpos, geom_xmat, site_xpos, site_xmat, and `mj_camlight`'s
+                     cam_xpos, cam_xmat
 
 and OUT_DIR/index.json: the MuJoCo version, and per scene the frames chosen, model sizes, object names,
 and each .bin file's shape. Every .bin file is little-endian float64 in C order, so the Node side needs
@@ -42,7 +43,8 @@ INSTRUCTIONS = {"table": "put the red cube in the bowl", "table-cubes": "stack t
 POLICY, SEED, MAX_STEPS = "scripted-expert", 5, 60
 POSE_FIELDS = {"xpos": ("nbody", 3), "xquat": ("nbody", 4), "xmat": ("nbody", 9),
                "geom_xpos": ("ngeom", 3), "geom_xmat": ("ngeom", 9),
-               "site_xpos": ("nsite", 3), "site_xmat": ("nsite", 9)}
+               "site_xpos": ("nsite", 3), "site_xmat": ("nsite", 9),
+               "cam_xpos": ("ncam", 3), "cam_xmat": ("ncam", 9)}  # cameras: after mj_camlight
 SIZES = ("nq", "nv", "nu", "na", "njnt", "nbody", "ngeom", "nsite", "nmesh", "ncam", "nlight")
 MOVING = 1e-4  # metres an object's centre moves between frames for the frame to count as "moving"
 LIFTED = TABLE_TOP + CUBE_HALF + 0.01
@@ -90,6 +92,7 @@ def reference_poses(model: mujoco.MjModel, qpos: np.ndarray, time: np.ndarray,
         data.qpos[:] = qpos[i]
         data.time = time[i]
         mujoco.mj_kinematics(model, data)
+        mujoco.mj_camlight(model, data)  # camera poses, for the wrist-camera view
         for name, arr in out.items():
             arr[row] = getattr(data, name)
     return out

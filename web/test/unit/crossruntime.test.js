@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { decode } from '@msgpack/msgpack';
 
 import { EngineError, SceneModel, mujoco } from '../../src/mujoco/engine.js';
+import { WristCamera } from '../../src/render/wrist.js';
 
 const WEB = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = path.dirname(path.resolve(WEB));
@@ -28,7 +29,7 @@ const VLAR = path.join(WEB, 'src', 'lib', 'vlar.js');
 const SCENES = ['table', 'table-cubes'];
 const TOLERANCE = 1e-9;
 /** Pose fields compared, with their row width (the fixture writes [frames, n, width]). */
-const FIELDS = { xpos: 3, xquat: 4, xmat: 9, geom_xpos: 3, geom_xmat: 9, site_xpos: 3, site_xmat: 9 };
+const FIELDS = { xpos: 3, xquat: 4, xmat: 9, geom_xpos: 3, geom_xmat: 9, site_xpos: 3, site_xmat: 9, cam_xpos: 3, cam_xmat: 9 };
 const SIZES = ['nq', 'nv', 'nu', 'na', 'njnt', 'nbody', 'ngeom', 'nsite', 'nmesh', 'ncam', 'nlight'];
 
 /** Run a Python script with the project's interpreter (test/support/python.mjs when present). */
@@ -137,6 +138,37 @@ for (const sceneId of SCENES) {
       for (const [name, d] of Object.entries(worst)) assert.ok(d <= TOLERANCE, `${name} differs by ${d}`);
     });
 
+    test('the wrist view looks through the model\'s wrist camera, as native MuJoCo places it', () => {
+      const qpos = readF64(file('qpos.bin'));
+      const [xpos, xmat] = [readF64(file('cam_xpos.bin')), readF64(file('cam_xmat.bin'))];
+      const wrist = new WristCamera(scene);
+      const id = wrist.id;
+      assert.ok(id >= 0, 'every arena robot has a camera named wrist');
+      assert.equal(wrist.camera.fov, /** @type {any} */ (scene.model).cam_fovy[id]);
+      const data = scene.newData();
+      try {
+        let moved = 0;
+        ref.frames.forEach((/** @type {number} */ frame, /** @type {number} */ row) => {
+          scene.pose(data, qpos, frame);
+          const cam = wrist.at(data);
+          const p = (row * ref.sizes.ncam + id) * 3;
+          const m = (row * ref.sizes.ncam + id) * 9;
+          assert.ok(maxAbsDiff(cam.position.toArray(), 0, xpos, p, 3) <= TOLERANCE, 'position');
+          // three.js cameras look along their -z, with +y up: MuJoCo's camera frame (xmat's columns)
+          const e = cam.matrixWorld.elements; // column-major
+          for (const [col, sign] of [[1, 1], [2, -1]]) {
+            const axis = col === 2 ? cam.getWorldDirection(cam.position.clone()).toArray() : [e[4], e[5], e[6]];
+            const want = [0, 1, 2].map((i) => sign * xmat[m + 3 * i + col]);
+            assert.ok(maxAbsDiff(axis, 0, want, 0, 3) <= 1e-6, `axis ${col}: ${axis} vs ${want}`);
+          }
+          if (row > 0) moved = Math.max(moved, maxAbsDiff(xpos, p, xpos, p - 3 * ref.sizes.ncam, 3));
+        });
+        assert.ok(moved > 1e-3, 'the wrist camera moves with the hand');
+      } finally {
+        scene.freeData(data);
+      }
+    });
+
     test('assets through MjVFS.addBuffer compile the same model as through MEMFS, which is left clean', async (t) => {
       if (sceneId !== 'table') return t.skip('slow route (byte-by-byte addBuffer): one scene is enough');
       const bundle = /** @type {any} */ (decode(readFileSync(file('bundle.msgpack'))));
@@ -185,6 +217,7 @@ function comparePoses(scene, ref, qpos, time, file) {
     const worst = Object.fromEntries(Object.keys(FIELDS).map((k) => [k, 0]));
     ref.frames.forEach((/** @type {number} */ frame, /** @type {number} */ row) => {
       scene.pose(data, qpos, frame, time[frame]);
+      scene.mj.mj_camlight(scene.model, data); // what the wrist view adds
       for (const [name, width] of Object.entries(FIELDS)) {
         const got = /** @type {Float64Array} */ (/** @type {any} */ (data)[name]);
         const n = got.length;
