@@ -94,12 +94,35 @@ def test_no_turn_starts_after_the_vote(start_server: Callable[..., Server], tmp_
             assert late.status_code == 409
 
 
+LIGHT_MODELS = """
+[[model]]
+name = "still"
+kind = "zero"
+organisation = "test"
+licence = "MIT"
+latency_s = 0.0
+
+[[model]]
+name = "jitter"
+kind = "random"
+organisation = "test"
+licence = "MIT"
+latency_s = 0.0
+"""
+
+
 def test_one_voters_backlog_does_not_starve_another(start_server: Callable[..., Server], tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data", {**GENEROUS, "ARENA_MAX_RUNNING_TURNS": "2", "ARENA_WORKERS": "2"})
+    """One worker, so the order is the queue's alone: with a first-come queue the other voter's turn would
+    run after both of the busy voter's; the fair queue interleaves it with them."""
+    models = tmp_path / "models.toml"
+    models.write_text(LIGHT_MODELS)
+    server = start_server(tmp_path / "data", {**GENEROUS, "ARENA_MAX_RUNNING_TURNS": "2", "ARENA_WORKERS": "1",
+                                              "ARENA_MODELS": str(models)})
     busy = server.http
     _, battle = _battle(busy)
     long_turns = [busy.post(f"/api/battles/{battle}/turns",  # no metric: no early stop, all 300 steps run
-                            json={"instruction": "wave at the camera", "max_steps": 300}) for _ in range(3)]
+                            json={"instruction": "wave at the camera", "max_steps": 300, "start": "reset"})
+                  for _ in range(3)]
     assert [r.status_code for r in long_turns] == [202, 202, 429]  # at most 2 turns queued or running
     other = httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60)
     _, theirs = _battle(other)
@@ -108,7 +131,9 @@ def test_one_voters_backlog_does_not_starve_another(start_server: Callable[..., 
     assert _wait(other, short.json()["turn_id"])["status"] == "done"
     other.close()
     second = busy.get(f"/api/turns/{long_turns[1].json()['turn_id']}").json()
-    assert second["status"] == "running"  # the other voter's turn went first: it did not wait for this one
+    # Fair order (one job per voter in turn): busy's t1 left, t1 right, other's left, busy's t2 left, other's
+    # right, busy's t2 right. A first-come queue would have finished both of busy's turns first.
+    assert {e["status"] for e in second["episodes"].values()} & {"queued", "running"}, second
 
 
 @pytest.mark.parametrize("depth", [1000, 1_000_000])
