@@ -3,24 +3,33 @@
 Before the vote an episode view carries its status, step count and stream/trajectory URLs; success,
 progress, the trajectory's size and the failure reason are withheld (a failed side says only that it
 failed). After the vote every turn shows everything, and the vote reveals both names.
+
+Before the vote an episode also reads "running" until its stream has played to the end on the turn's
+clock (`api.pacing`): a worker finishes as fast as its policy computes, so the moment a side turned "done"
+would otherwise say which side thinks faster.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
+import msgspec
+
 from api.blind import failure_notice
+from api.pacing import anchor_time
 from api.store.port import Store
 from api.views import BattleView, EpisodeView, ModelView, Reveal, Sides, TurnView
 from policy_host.registry import ModelEntry, Registry
 from schemas.records import BattleRecord, EpisodeRecord, EpisodeStatus, Side, TurnRecord, VoteRecord
+from sim_engine.episode import EpisodeSpec
 from sim_engine.scene import get_scene
 from sim_engine.understanding import parse
 
 
 class Presenter:
-    def __init__(self, store: Store, registry: Registry) -> None:
-        self.store, self.registry = store, registry
+    def __init__(self, store: Store, registry: Registry, stream_pace: float = 0.0) -> None:
+        self.store, self.registry, self.stream_pace = store, registry, stream_pace
 
     def battle(self, b: BattleRecord) -> BattleView:
         vote = self.store.get_vote(b.id)
@@ -33,7 +42,8 @@ class Presenter:
 
     def turn(self, t: TurnRecord, battle: BattleRecord, *, revealed: bool,
              earlier: list[TurnRecord] | None = None) -> TurnView:
-        eps = {e.side: e for e in self.store.list_episodes(t.id)}
+        stored = self.store.list_episodes(t.id)
+        eps = {e.side: e if revealed else self.on_clock(e, stored) for e in stored}
         if earlier is None:
             earlier = [p for p in self.store.list_turns(battle.id) if p.seq < t.seq]
         chain = continued_instructions(earlier) if t.start == "continue" else ()
@@ -43,6 +53,15 @@ class Presenter:
                         task=understood.task, understanding=understood,
                         episodes=Sides(left=self.episode(eps[Side.LEFT], revealed=revealed),
                                        right=self.episode(eps[Side.RIGHT], revealed=revealed)))
+
+    def on_clock(self, e: EpisodeRecord, turn: list[EpisodeRecord]) -> EpisodeRecord:
+        """`e` as the voter may see it: still running (no result) until its stream ends on the turn clock."""
+        if self.stream_pace <= 0 or e.status is not EpisodeStatus.DONE or e.result is None:
+            return e
+        now = time.time()
+        ends = anchor_time([x.started_at for x in turn], now=now) + \
+            e.result.steps / EpisodeSpec.control_rate / self.stream_pace
+        return msgspec.structs.replace(e, status=EpisodeStatus.RUNNING, result=None) if now < ends else e
 
     def episode(self, e: EpisodeRecord, *, revealed: bool) -> EpisodeView:
         r = e.result

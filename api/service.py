@@ -74,7 +74,7 @@ class ArenaService:
                  leaderboard_rounds: int = 200, max_running_turns: int = 2, stream_pace: float = 1.0) -> None:
         self.store, self.queue, self.bus, self.registry = store, queue, bus, registry
         self.limits = limits
-        self.present = Presenter(store, registry)
+        self.present = Presenter(store, registry, stream_pace)
         self.default_max_steps = default_max_steps
         self.instruction_max_chars = instruction_max_chars
         self.leaderboard_rounds = leaderboard_rounds

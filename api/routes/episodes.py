@@ -39,6 +39,8 @@ def trajectory(request: Request, service: NamedDependency[ArenaService], caller:
     The complete file never changes (ETag = its sha256, cacheable for good); the blinded one revalidates
     (ETag "blind-<sha256>"), so the same URL gives the complete file once the battle is voted on."""
     episode, revealed = service.owned_episode(episode_id, caller)
+    if not revealed:  # not before its stream has ended on the turn clock, as the turn view says
+        episode = service.present.on_clock(episode, service.store.list_episodes(episode.turn_id))
     if episode.status is not EpisodeStatus.DONE or episode.result is None:
         raise NotFoundError("trajectory", episode_id)
     digest = episode.result.trajectory_sha256

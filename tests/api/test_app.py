@@ -26,6 +26,7 @@ from replay_format import MEDIA_TYPE, decode_replay
 from schemas.records import BattleRecord, EpisodeRecord, EpisodeStatus, SessionRecord, Side, TurnRecord
 from sim_engine.scene import SCENES, bundle_hash
 from tests.api.voters import sign_in
+from tests.support.light_models import LIGHT_MODELS
 
 RED_CUBE = "pick up the red cube"
 NO_METRIC = "wave at the camera"  # no automatic metric: the episode always runs max_steps
@@ -327,23 +328,6 @@ def test_instruction_whitespace_is_normalised(client: TestClient, new_battle: Ca
 
 
 # ---- turns still running -------------------------------------------------------------------------------
-
-
-LIGHT_MODELS = """
-[[model]]
-name = "still"
-kind = "zero"
-organisation = "test"
-licence = "MIT"
-latency_s = 0.0
-
-[[model]]
-name = "jitter"
-kind = "random"
-organisation = "test"
-licence = "MIT"
-latency_s = 0.0
-"""
 
 
 def test_running_turn_blocks_vote_and_hides_trajectory(make_client: Callable[..., TestClient], tmp_path: Path,

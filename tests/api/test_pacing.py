@@ -104,3 +104,31 @@ def test_streams_of_a_paced_turn_never_run_ahead_of_its_clock(
         assert got, side
         for at, t in got:
             assert at >= anchor + t / 4.0 - 0.005, (side, at - anchor, t)
+
+
+def test_a_side_reads_done_only_when_its_stream_has_played(make_client: Callable[..., TestClient],
+                                                          new_battle: Callable[..., str]) -> None:
+    """The worker finishes long before the paced stream does; until the stream ends on the turn clock the
+    voter sees the side running, with no trajectory, so finishing first says nothing about speed."""
+    client = make_client(stream_pace=0.5)
+    battle_id = new_battle(client)
+    turn = client.post(f"/api/battles/{battle_id}/turns", json={"instruction": "wave at the camera",
+                                                                "max_steps": 8}).json()
+    store = client.app.state.service.store
+    deadline = time.monotonic() + 60
+    while any(e.status.value != "done" for e in store.list_episodes(turn["turn_id"])):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    episodes = store.list_episodes(turn["turn_id"])
+    ends = anchor_time([e.started_at for e in episodes]) + 8 * 0.1 / 0.5  # 1.6 s of stream
+    view = client.get(f"/api/turns/{turn['turn_id']}").json()
+    if time.time() < ends - 0.3:  # (a very slow machine may be past it already)
+        assert view["status"] == "running"
+        assert {e["status"] for e in view["episodes"].values()} == {"running"}
+        assert {e["trajectory_url"] for e in view["episodes"].values()} == {None}
+        hidden = client.get(f"/api/episodes/{turn['episodes']['left']}/trajectory")
+        assert hidden.status_code == 404
+    time.sleep(max(0.0, ends - time.time()) + 0.05)
+    after = client.get(f"/api/turns/{turn['turn_id']}").json()
+    assert after["status"] == "done"
+    assert client.get(after["episodes"]["left"]["trajectory_url"]).status_code == 200

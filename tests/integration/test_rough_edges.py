@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.granian_server import Server
+from tests.support.light_models import LIGHT_MODELS
 
 pytestmark = pytest.mark.slow
 GENEROUS = {"ARENA_LIMIT_SESSIONS": "10000/60", "ARENA_LIMIT_TURNS": "10000/60", "ARENA_MAX_RUNNING_TURNS": "50"}
@@ -92,23 +93,6 @@ def test_no_turn_starts_after_the_vote(start_server: Callable[..., Server], tmp_
         if vote.status_code == 200:
             late = server.http.post(f"/api/battles/{battle_id}/turns", json={"instruction": RED})
             assert late.status_code == 409
-
-
-LIGHT_MODELS = """
-[[model]]
-name = "still"
-kind = "zero"
-organisation = "test"
-licence = "MIT"
-latency_s = 0.0
-
-[[model]]
-name = "jitter"
-kind = "random"
-organisation = "test"
-licence = "MIT"
-latency_s = 0.0
-"""
 
 
 def test_one_voters_backlog_does_not_starve_another(start_server: Callable[..., Server], tmp_path: Path) -> None:
