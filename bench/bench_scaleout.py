@@ -21,24 +21,50 @@ import time
 from pathlib import Path
 
 import httpx
+import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import tests.integration.cluster as cluster_mod  # noqa: E402
 from tests.integration.cluster import Api, Cluster  # noqa: E402
 from tests.support.mongo_server import MongoServer  # noqa: E402
 
 INSTRUCTION = "wave at the camera"
 
 
-def new_turn(api: Api, steps: int) -> str:
-    with httpx.Client(timeout=60) as voter:  # a voter of its own: turns of one voter are capped
+def new_battle(api: Api) -> tuple[str, str]:
+    """(battle id, voter cookie) of a new battle, each of its own voter (turns of one voter are capped)."""
+    with httpx.Client(timeout=60) as voter:
         battle = voter.post(f"{api.base}/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
         battle.raise_for_status()
-        turn = voter.post(f"{api.base}/api/battles/{battle.json()['battle']['battle_id']}/turns",
-                          json={"instruction": INSTRUCTION, "max_steps": steps})
-        turn.raise_for_status()
-        return f"{turn.json()['turn_id']}|{voter.cookies['arena_voter']}"
+        return battle.json()["battle"]["battle_id"], voter.cookies["arena_voter"]
+
+
+def post_turn(api: Api, battle: tuple[str, str], steps: int) -> tuple[str, str, list[str]]:
+    """(turn id, voter cookie, its two episode ids)."""
+    battle_id, cookie = battle
+    turn = httpx.post(f"{api.base}/api/battles/{battle_id}/turns", cookies={"arena_voter": cookie}, timeout=60,
+                      json={"instruction": INSTRUCTION, "max_steps": steps})
+    turn.raise_for_status()
+    sides = turn.json()["episodes"]
+    return turn.json()["turn_id"], cookie, [sides["left"], sides["right"]]
+
+
+def new_turn(api: Api, steps: int) -> str:
+    turn_id, cookie, _ = post_turn(api, new_battle(api), steps)
+    return f"{turn_id}|{cookie}"
+
+
+def wait_stored(client: redis.Redis, episodes: list[str], timeout: float = 600.0) -> None:
+    """Until every episode's live log holds its final message, which a worker publishes only after the
+    trajectory is stored (`api.worker`). Asks Redis, not the API, so that waiting puts no load on the API
+    or the store while throughput is measured."""
+    keys = [f"arena:live:{e}:state" for e in episodes]
+    deadline = time.monotonic() + timeout
+    while not all(v == b"final" for v in client.mget(keys)):
+        assert time.monotonic() < deadline, "episodes not stored in time"
+        time.sleep(0.01)
 
 
 def wait_done(api: Api, handle: str, timeout: float = 600.0) -> None:
@@ -75,26 +101,31 @@ def group(pgid: int) -> list[int]:
     return pids
 
 
-def throughput(root: Path, mongo: MongoServer, workers: int, turns: int, steps: int) -> tuple[float, float, float]:
-    """(episodes per wall second, episodes per worker CPU-second, CPU-seconds of the API, Redis and MongoDB
-    per episode) with `workers` worker processes, all turns queued at once. The second is what one core
+def throughput(root: Path, mongo: MongoServer, workers: int, turns: int, steps: int,
+               concurrency: int = 1) -> tuple[float, float, dict[str, float]]:
+    """(episodes per wall second, episodes per worker CPU-second, CPU-seconds per episode of the API, Redis
+    and MongoDB) with `workers` worker processes, all turns posted at once. The second is what one core
     does, whatever else the machine runs."""
     cluster = Cluster(root, mongo.url(f"bench{workers}"))
     try:
-        cluster.start(apis=1, workers=workers)
+        cluster.start(apis=1, workers=workers, concurrency=concurrency)
         api = cluster.apis[0]
         for _ in range(workers):  # warm: policies built, scenes compiled in every worker
             wait_done(api, new_turn(api, 5))
         pids = [w.pid for w in cluster.workers]
         assert cluster.redis.process is not None
         assert mongo.process is not None
-        others = [*group(api.pid), cluster.redis.process.pid, mongo.process.pid]  # granian forks its worker
-        t0, cpu0, other0 = time.perf_counter(), cpu_seconds(pids), cpu_seconds(others)
-        handles = [new_turn(api, steps) for _ in range(turns)]
-        for handle in handles:
-            wait_done(api, handle)
+        others = {"API": group(api.pid), "Redis": [cluster.redis.process.pid], "MongoDB": [mongo.process.pid]}
+        battles = [new_battle(api) for _ in range(turns)]  # sessions made before the clock starts
+        client = redis.Redis.from_url(cluster.redis.url)
+        t0, cpu0 = time.perf_counter(), cpu_seconds(pids)
+        other0 = {k: cpu_seconds(v) for k, v in others.items()}
+        episodes = [e for battle in battles for e in post_turn(api, battle, steps)[2]]
+        wait_stored(client, episodes)
         wall, cpu = time.perf_counter() - t0, cpu_seconds(pids) - cpu0
-        return 2 * turns / wall, 2 * turns / cpu, (cpu_seconds(others) - other0) / (2 * turns)
+        client.close()
+        n = len(episodes)
+        return n / wall, n / cpu, {k: (cpu_seconds(v) - other0[k]) / n for k, v in others.items()}
     finally:
         cluster.close()
 
@@ -129,30 +160,61 @@ def latencies(root: Path, mongo: MongoServer, steps: int, n: int) -> tuple[float
     return embedded_s, scaled_s
 
 
+LEARNED_MODELS = """
+[[model]]
+name = "vla"
+kind = "learned"
+organisation = "test"
+licence = "Apache-2.0"
+latency_s = 0.0
+params = { checkpoint = "vla-mnv2-minilm", action_horizon = 2 }
+
+[[model]]
+name = "vla-lite"
+kind = "learned"
+organisation = "test"
+licence = "Apache-2.0"
+latency_s = 0.0
+params = { checkpoint = "vla-mnv2-minilm-lite", action_horizon = 2 }
+"""
+
+
+def overhead(per_process: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v * 1000:.0f}" for k, v in per_process.items()) + \
+        f" (total {sum(per_process.values()) * 1000:.0f} ms)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--turns", type=int, default=12, help="turns queued at once per throughput run (2 episodes each)")
+    ap.add_argument("--turns", type=int, default=12, help="turns posted at once per throughput run (2 episodes each)")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--latency-turns", type=int, default=5)
+    ap.add_argument("--policies", choices=["scripted", "learned"], default="scripted",
+                    help="learned: the two VLAs trained here (camera rendering and inference on every step)")
+    ap.add_argument("--concurrency", type=int, default=1, help="episode threads per worker process")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scaleout-") as tmp:
         root = Path(tmp)
+        if args.policies == "learned":
+            cluster_mod.MODELS = LEARNED_MODELS
         mongo = MongoServer(root / "mongo").start()
         try:
             load = os.getloadavg()[0]
             (one, one_cpu, one_other), (two, two_cpu, two_other) = (
-                throughput(root / f"w{n}", mongo, n, args.turns, args.steps) for n in (1, 2))
+                throughput(root / f"w{n}", mongo, n, args.turns, args.steps, args.concurrency) for n in (1, 2))
             embedded_s, scaled_s = latencies(root, mongo, args.steps, args.latency_turns)
             load = max(load, os.getloadavg()[0])
         finally:
             mongo.stop()
-    print(f"episodes: {args.steps} steps, scripted, pace 0; {2 * args.turns} episodes per run; "
-          f"{os.cpu_count()} cores, load average up to {load:.1f}")
+    print(f"episodes: {args.steps} steps, {args.policies}, pace 0; {2 * args.turns} episodes per run; "
+          f"{args.concurrency} episode thread(s) per worker; {os.cpu_count()} cores, load average up to {load:.1f}")
     print(f"1 worker process : {one:6.2f} episodes/s  {one_cpu:6.2f} per worker CPU-second  (baseline)")
     print(f"2 worker processes: {two:6.2f} episodes/s  {two_cpu:6.2f} per worker CPU-second  = {two / one:.2f}x "
           f"the baseline, {two / (2 * one):.2f} of linear; per core {two_cpu / one_cpu:.2f} of the baseline's")
-    print(f"API + Redis + MongoDB (nx-27017) CPU per episode: {one_other * 1000:.0f} ms (1 worker), "
-          f"{two_other * 1000:.0f} ms (2 workers)")
+    print(f"CPU per episode outside the workers, ms: 1 worker: {overhead(one_other)}; "
+          f"2 workers: {overhead(two_other)}")
+    bound = (1 / two_cpu) / (1 / two_cpu + sum(two_other.values()))
+    print(f"bound on 2 cores with that overhead: {bound:.2f} of linear (worker CPU / (worker + overhead CPU))")
     print(f"turn latency (POST -> both stored), median of {args.latency_turns}: embedded {embedded_s:.3f} s, "
           f"scaled-out {scaled_s:.3f} s ({scaled_s / embedded_s:.2f}x the embedded)")
 

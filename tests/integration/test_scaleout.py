@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.sync.client import ClientConnection, connect
 
 from api.identity import COOKIE
-from tests.integration.cluster import Cluster
+from tests.integration.cluster import Api, Cluster
 from tests.integration.voters import TURN_TIMEOUT_S, Voter, check_stream, episode_part, stream_all
 from tests.support.mongo_server import MongoServer
 
@@ -45,28 +45,48 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         mongo.stop()
 
 
+BATTLES = 20
+
+
 def test_battles_alternate_between_two_apis_and_three_workers(cluster: Cluster) -> None:
-    voters, apis = [Voter(), Voter()], cluster.apis
-    played = []
-    for i in range(8):  # created through one API, watched and checked through the other
-        voter, here, there = voters[i % 2], apis[i % 2], apis[(i + 1) % 2]
+    """20 battles of 4 voters; every fourth battle gets a second turn (continuing from the first) posted
+    through the other API. Every episode is streamed in full and every acknowledged vote is counted."""
+    voters, apis = [Voter() for _ in range(4)], cluster.apis
+    played: list[tuple[Voter, Api, Api, str, list[dict]]] = []
+    for i in range(BATTLES):  # created through one API, watched and checked through the other
+        voter, here, there = voters[i % 4], apis[i % 2], apis[(i + 1) % 2]
         battle_id = voter.battle(here)
-        played.append((voter, here, there, battle_id, voter.turn(here, battle_id)))
-    streams = stream_all([(v, there, eid) for v, _, there, _, t in played for eid in t["episodes"].values()])
-    for voter, here, there, battle_id, turn in played:
-        assert voter.wait_turn(there, turn["turn_id"])["status"] == "done"
-        for episode_id in turn["episodes"].values():
-            trajectory = voter.get(here, f"/api/episodes/{episode_id}/trajectory")
-            assert trajectory.status_code == 200
-            check_stream(streams[episode_id], trajectory.content)
-            late = voter.stream(here, episode_id)  # a late viewer through the other API: the same bytes
-            assert episode_part(late) == episode_part(streams[episode_id])
-        assert voter.post(here, f"/api/battles/{battle_id}/vote", {"choice": "left"}).status_code == 200
+        played.append((voter, here, there, battle_id, [voter.turn(here, battle_id)]))
+    for voter, _, there, battle_id, turns in played[::4]:
+        assert voter.wait_turn(there, turns[0]["turn_id"])["status"] == "done"
+        turns.append(voter.turn(there, battle_id, instruction="now put it in the bowl"))
+        assert turns[-1]["seq"] == 1
+        assert turns[-1]["start"] == "continue"
+    streams = stream_all([(v, there, eid) for v, _, there, _, ts in played for t in ts
+                          for eid in t["episodes"].values()])
+    acknowledged = 0
+    for voter, here, there, battle_id, turns in played:
+        for turn in turns:
+            assert voter.wait_turn(there, turn["turn_id"])["status"] == "done"
+            for episode_id in turn["episodes"].values():
+                trajectory = voter.get(here, f"/api/episodes/{episode_id}/trajectory")
+                assert trajectory.status_code == 200
+                check_stream(streams[episode_id], trajectory.content)
+                late = voter.stream(here, episode_id)  # a late viewer through the other API: the same bytes
+                assert episode_part(late) == episode_part(streams[episode_id])
+        choice = ("left", "right", "tie")[acknowledged % 3]
+        voted = voter.post(here, f"/api/battles/{battle_id}/vote", {"choice": choice})
+        assert voted.status_code == 200, voted.text
+        acknowledged += 1
         assert voter.get(there, f"/api/battles/{battle_id}").json()["status"] == "voted"
     other = voters[1].get(apis[0], f"/api/battles/{played[0][3]}")
     assert other.status_code == 404  # another voter's battle, through any API
+    for voter in voters:  # each voter's history, through either API, holds its 5 battles, all voted
+        mine = voter.get(apis[1], "/api/me/battles").json()
+        assert len(mine) == BATTLES // 4, mine
+        assert all(b["status"] == "voted" for b in mine), mine
     for api in apis:
-        assert voters[0].get(api, "/api/leaderboard").json()["total_votes"] == 8
+        assert voters[0].get(api, "/api/leaderboard").json()["total_votes"] == acknowledged == BATTLES
         health = voters[0].get(api, "/api/health").json()
         assert health["dependencies"] == {"store": "ok", "bus": "ok", "queue": "ok"}
         assert health["workers"] == 3
