@@ -79,10 +79,9 @@ class EpisodeRunner:
         if callable(begin):
             begin(job.episode_id)
         t0 = time.monotonic()
-        self.worker(job)
-        ended = self.store.get_episode(job.episode_id)
-        log.info("episode %s %s: %s, %d steps, %.2f s", job.episode_id, job.policy, ended.status.value,
-                 ended.result.steps if ended.result else 0, time.monotonic() - t0)
+        result = self.worker(job)
+        log.info("episode %s %s: %s, %d steps, %.2f s", job.episode_id, job.policy,
+                 "done" if result else "failed", result.steps if result else 0, time.monotonic() - t0)
 
     def dead(self, job: EpisodeJob, reason: str) -> None:
         """The queue gave up on the job: the episode fails with the reason, its stream ends."""

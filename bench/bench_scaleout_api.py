@@ -2,7 +2,7 @@
 (`arena serve --workers 0`, one redis-server, one MongoDB: nx-27017), at 25, 100 and 250 concurrent
 clients, in the same run. The one-process run is the baseline.
 
-    python bench/bench_scaleout_api.py [--clients 25 100 250] [--seconds 5]
+    python bench/bench_scaleout_api.py [--clients 25 100 250] [--seconds 5] [--think 0]
 
 Closed loop on loopback: each client has its own cookie (voter) and one session, made before the clock
 starts, then loops over the read routes of `bench_load.py` (leaderboard global and per robot, models,
@@ -10,6 +10,9 @@ robots, scenes, its session, its battle, its battles), sending the next request 
 answers. With two API processes every client alternates between them, request by request (the voter
 cookie is valid on both: they share ARENA_SECRET), as a load balancer with no affinity would. No worker
 processes and no votes: the figures are the API's own cost per read on Redis + MongoDB, not the fit's.
+`--think 1` makes each client a voter who reads for a second (on average, exponentially distributed)
+between requests: 250 clients then offer about 250 requests/s, which is what 250 voters with the page
+open ask of the API, rather than the saturation figure of the closed loop.
 For reference, the same load on the embedded default (one process, SQLite, no Redis) in the same run.
 The load generator is one Python process on the same machine, so at high client counts it competes
 with the servers for the cores: read the 2-process figures as a ratio to the 1-process ones.
@@ -54,9 +57,14 @@ async def open_client(bases: list[str]) -> Client:
     return http, order
 
 
-async def loop(client: Client, bases: list[str], until: float, out: dict[str, list[float]]) -> None:
+async def loop(client: Client, bases: list[str], until: float, out: dict[str, list[float]], think_s: float) -> None:
+    """Requests one after the other; with `think_s`, a pause between them drawn from an exponential
+    distribution of that mean (a voter reading the page), starting at a random phase."""
     http, order = client
     k = 0
+    rng = random.Random(id(client))
+    if think_s:
+        await asyncio.sleep(rng.uniform(0, think_s))
     while time.monotonic() < until:
         name, path = order[k % len(order)]
         base = bases[k % len(bases)]  # alternate between the API processes
@@ -65,21 +73,24 @@ async def loop(client: Client, bases: list[str], until: float, out: dict[str, li
         r = await http.get(base + path)
         took = time.perf_counter() - start
         out.setdefault(name if r.status_code == 200 else f"{name} [{r.status_code}]", []).append(took)
+        if think_s:
+            await asyncio.sleep(rng.expovariate(1 / think_s))
 
 
-async def level(bases: list[str], clients: int, seconds: float) -> dict[str, list[float]]:
+async def level(bases: list[str], clients: int, seconds: float, think_s: float = 0.0) -> dict[str, list[float]]:
     opened = [await open_client(bases) for _ in range(clients)]
     out: dict[str, list[float]] = {}
     until = time.monotonic() + seconds
     try:
-        await asyncio.gather(*(loop(c, bases, until, out) for c in opened))
+        await asyncio.gather(*(loop(c, bases, until, out, think_s) for c in opened))
     finally:
         for http, _ in opened:
             await http.aclose()
     return out
 
 
-def run(root: Path, store_url: str, apis: int, clients: list[int], seconds: float) -> dict[int, dict]:
+def run(root: Path, store_url: str, apis: int, clients: list[int], seconds: float,
+        think_s: float = 0.0) -> dict[int, dict]:
     """`apis` API processes (`--workers 0`) on Redis and `store_url`; `apis=0`: the embedded default
     instead (one process, SQLite, no Redis, two episode threads that stay idle)."""
     cluster = Cluster(root, store_url)
@@ -93,7 +104,7 @@ def run(root: Path, store_url: str, apis: int, clients: list[int], seconds: floa
             cluster.apis[0].wait_ready()
         bases = [api.base for api in cluster.apis]
         asyncio.run(level(bases, 5, 1.0))  # warm: imports, connections, first reads
-        return {n: asyncio.run(level(bases, n, seconds)) for n in clients}
+        return {n: asyncio.run(level(bases, n, seconds, think_s)) for n in clients}
     finally:
         cluster.close()
 
@@ -124,19 +135,23 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=int, nargs="+", default=[25, 100, 250])
     p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--think", type=float, default=0.0,
+                   help="mean seconds a client waits between requests (exponential); 0: none, a closed loop")
     args = p.parse_args()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-scaleout-api-") as tmp:
         root = Path(tmp)
         mongo = MongoServer(root / "mongo").start()
         try:
-            one = run(root / "one", mongo.url("bench_api1"), 1, args.clients, args.seconds)
-            two = run(root / "two", mongo.url("bench_api2"), 2, args.clients, args.seconds)
-            embedded = run(root / "embedded", f"sqlite:///{root}/embedded.db", 0, args.clients, args.seconds)
+            one = run(root / "one", mongo.url("bench_api1"), 1, args.clients, args.seconds, args.think)
+            two = run(root / "two", mongo.url("bench_api2"), 2, args.clients, args.seconds, args.think)
+            embedded = run(root / "embedded", f"sqlite:///{root}/embedded.db", 0, args.clients, args.seconds,
+                           args.think)
         finally:
             mongo.stop()
     load = max(load, os.getloadavg()[0])
-    print(f"read routes, closed loop on loopback; {os.cpu_count()} cores, load average up to {load:.1f}; "
+    pattern = f"each client pausing {args.think:g} s on average between requests" if args.think else "closed loop"
+    print(f"read routes, {pattern}, on loopback; {os.cpu_count()} cores, load average up to {load:.1f}; "
           f"latencies in ms; baseline: 1 API process, same run")
     for n in args.clients:
         report(n, one[n], two[n], args.seconds, embedded[n])

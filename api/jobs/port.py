@@ -22,7 +22,7 @@ class EpisodeJob(msgspec.Struct, frozen=True, kw_only=True):
     previous_instructions: list[str] = []  # the turns it continues, oldest first ("now put it in the bowl")
 
 
-JobHandler = Callable[[EpisodeJob], None]
+JobHandler = Callable[[EpisodeJob], object]  # what it returns is ignored
 
 
 @runtime_checkable

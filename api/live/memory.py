@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 
@@ -33,11 +33,16 @@ class MemoryLiveBus:
             return episode_id in self._logs
 
     def publish(self, episode_id: str, message: bytes, *, final: bool = False) -> None:
+        self.publish_many(episode_id, [message], final=final)
+
+    def publish_many(self, episode_id: str, messages: Sequence[bytes], *, final: bool = False) -> None:
+        if not messages:
+            return
         with self._lock:
             log = self._logs.setdefault(episode_id, _Log())
             if log.closed:
                 raise RuntimeError(f"live log of episode {episode_id} is already closed")
-            log.messages.append(message)
+            log.messages.extend(messages)
             log.closed = final
             waiters = list(log.waiters)
             if final:

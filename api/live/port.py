@@ -6,7 +6,7 @@ so far, then follows live until the final message.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
 
@@ -18,6 +18,11 @@ class LiveBus(Protocol):
 
     def publish(self, episode_id: str, message: bytes, *, final: bool = False) -> None:
         """Append a message; `final` closes the log. Safe to call from any thread."""
+        ...
+
+    def publish_many(self, episode_id: str, messages: Sequence[bytes], *, final: bool = False) -> None:
+        """Append messages in order, as one operation (a worker batches the frames of fast steps);
+        `final` closes the log after the last one. Nothing is appended for an empty batch."""
         ...
 
     def has(self, episode_id: str) -> bool:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import redis
@@ -32,20 +32,24 @@ from schemas.errors import BusError
 
 log = logging.getLogger("arena.live")
 
-# KEYS: stream, state. ARGV: entry id ('*' to append), message, final ('1'/'0'), ttl while live, ttl after.
-# Returns 1 if added, 0 if that entry id was already there (a rerun's message), -1 after the final one.
+# KEYS: stream, state. ARGV: final ('1'/'0'), ttl while live, ttl after, then (entry id or '*', message) pairs.
+# Appends the messages in order; `final` closes the log after the last one. Returns how many were added
+# (an entry id already in the stream is a rerun's message and is skipped), or -1 if the log was closed.
 _PUBLISH = """
-local state = redis.call('GET', KEYS[2])
-local ok = redis.pcall('XADD', KEYS[1], ARGV[1], 'm', ARGV[2], 'f', ARGV[3])
-if type(ok) == 'table' and ok.err then return 0 end
-if state == 'final' then redis.call('XDEL', KEYS[1], ok) return -1 end
-if ARGV[3] == '1' then
-  redis.call('SET', KEYS[2], 'final', 'EX', ARGV[5])
-  redis.call('EXPIRE', KEYS[1], ARGV[5])
-else
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
+if redis.call('GET', KEYS[2]) == 'final' then return -1 end
+local added = 0
+for i = 4, #ARGV, 2 do
+  local last = ARGV[1] == '1' and i + 1 == #ARGV
+  local ok = redis.pcall('XADD', KEYS[1], ARGV[i], 'm', ARGV[i + 1], 'f', last and '1' or '0')
+  if not (type(ok) == 'table' and ok.err) then added = added + 1 end
 end
-return 1
+if ARGV[1] == '1' then
+  redis.call('SET', KEYS[2], 'final', 'EX', ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+else
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return added
 """
 
 
@@ -97,17 +101,25 @@ class RedisLiveBus:
             self._seq[episode_id] = 0
 
     def publish(self, episode_id: str, message: bytes, *, final: bool = False) -> None:
+        self.publish_many(episode_id, [message], final=final)
+
+    def publish_many(self, episode_id: str, messages: Sequence[bytes], *, final: bool = False) -> None:
+        """One round trip (one script) for the whole batch, in order."""
+        if not messages:
+            return
         with self._lock:
             seq = self._seq.get(episode_id)
             if seq is not None:
-                self._seq[episode_id] = seq = seq + 1
+                self._seq[episode_id] = seq + len(messages)
             if final:
                 self._seq.pop(episode_id, None)
-        entry = "*" if seq is None else f"0-{seq}"
-        with _errors("publishing a live message"):
-            added = self._publish(keys=self._keys(episode_id),
-                                  args=[entry, message, "1" if final else "0", self.live_ttl_s, self.finished_ttl_s])
-        if added == -1 and entry == "*":
+        entries = ["*"] * len(messages) if seq is None else [f"0-{seq + i + 1}" for i in range(len(messages))]
+        args: list[Any] = ["1" if final else "0", self.live_ttl_s, self.finished_ttl_s]
+        for entry, message in zip(entries, messages, strict=True):
+            args += [entry, message]
+        with _errors("publishing live messages"):
+            added = self._publish(keys=self._keys(episode_id), args=args)
+        if added == -1 and seq is None:
             raise RuntimeError(f"live log of episode {episode_id} is already closed")
 
     async def subscribe(self, episode_id: str) -> AsyncIterator[bytes]:

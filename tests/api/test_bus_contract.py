@@ -107,6 +107,23 @@ def test_logs_are_separate_and_closed_logs_refuse_messages(bus: LiveBus) -> None
     assert collect(bus, "b") == [b"b1"]
 
 
+def test_batches_append_in_order_and_the_last_one_can_close(bus: LiveBus) -> None:
+    sent = messages(100)
+    bus.open("ep")
+    bus.publish_many("ep", [])  # nothing: the log stays open and empty
+    bus.publish("ep", sent[0])
+    bus.publish_many("ep", sent[1:64])
+    bus.publish_many("ep", sent[64:65])
+    publisher = threading.Timer(0.2, lambda: bus.publish_many("ep", sent[65:], final=True))
+    publisher.start()
+    assert collect(bus, "ep") == sent  # a subscriber that came before the last batch
+    publisher.join()
+    assert collect(bus, "ep") == sent
+    with pytest.raises(RuntimeError, match="closed"):
+        bus.publish_many("ep", [b"late", b"later"])
+    assert collect(bus, "ep") == sent
+
+
 def test_many_subscribers_at_once(bus: LiveBus) -> None:
     sent = messages(40)
     bus.open("ep")
@@ -156,6 +173,21 @@ def test_a_rerun_adds_no_duplicates(redis_client: redis.Redis, redis_prefix: str
     for m in (b"header", b"f0", b"f1", b"f2", b"end", b"extra"):
         third.publish("ep", m)
     assert collect(second, "ep") == [b"header", b"f0", b"f1", b"f2", b"end"]
+
+
+def test_a_rerun_in_batches_adds_no_duplicates(redis_client: redis.Redis, redis_prefix: str) -> None:
+    first = RedisLiveBus(redis_client, prefix=redis_prefix)
+    first.open("ep")
+    first.begin("ep")
+    first.publish("ep", b"header")
+    first.publish_many("ep", [b"f0", b"f1", b"f2"])  # ...and its worker dies
+    second = RedisLiveBus(redis_client, prefix=redis_prefix, block_ms=100)
+    second.begin("ep")
+    second.publish("ep", b"header")
+    second.publish_many("ep", [b"f0", b"f1"])  # batched differently this time
+    second.publish_many("ep", [b"f2", b"f3", b"f4"])
+    second.publish_many("ep", [b"f5", b"end"], final=True)
+    assert collect(second, "ep") == [b"header", b"f0", b"f1", b"f2", b"f3", b"f4", b"f5", b"end"]
 
 
 def test_finished_logs_expire(redis_client: redis.Redis, redis_prefix: str) -> None:
