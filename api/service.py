@@ -275,6 +275,7 @@ class ArenaService:
                           right_progress=ballot.right_progress, note=ballot.note,
                           flags=vote_flags(episodes, self.stream_pace))
         self.store.record_vote(vote)
+        ratings.cache_for(self.store).note_vote()
         return self.present.reveal(battle, vote)
 
     def leaderboard(self, robot_id: str | None, scene_id: str | None = None) -> LeaderboardView:

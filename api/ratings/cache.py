@@ -1,7 +1,8 @@
 """The leaderboard cache: one background thread refits every board when the vote count changes.
 
 Requests never fit: `RatingsCache.board()` returns the last published `Snapshot`'s board. When the store
-holds more votes than the snapshot it wakes the thread and waits at most `wait_s` for a newer one (in
+holds more votes than the snapshot (a count that requests read at most once per `count_ttl_s`, and at
+once after a vote through this process) it wakes the thread and waits at most `wait_s` for a newer one (in
 a worker thread: the leaderboard route runs with sync_to_thread), then serves what it has, saying how
 many votes it covers. Refits slower than CHEAP_S are throttled to a duty cycle (`DUTY`): the thread
 idles at least (1 / DUTY - 1) times as long as its last refit took, so a vote storm costs the API at
@@ -64,9 +65,11 @@ EMPTY = Snapshot(count=-1, fitted_at=0.0, boards={}, flags={}, voters=[])
 
 class RatingsCache:
     def __init__(self, store: Store, *, min_votes: int = MIN_VOTES, prior_sd: float = PRIOR_SD,
-                 daily_cap: int = cleaning.DAILY_CAP, poll_s: float = 1.0, wait_s: float = 2.0) -> None:
+                 daily_cap: int = cleaning.DAILY_CAP, poll_s: float = 1.0, wait_s: float = 2.0,
+                 count_ttl_s: float = 0.25) -> None:
         self.store, self.min_votes, self.prior_sd, self.daily_cap = store, min_votes, prior_sd, daily_cap
-        self.poll_s, self.wait_s = poll_s, wait_s
+        self.poll_s, self.wait_s, self.count_ttl_s = poll_s, wait_s, count_ttl_s
+        self._counted = (float("-inf"), 0)  # (monotonic time, vote count) of the last count a request read
         self.snapshot = EMPTY
         self._facts: dict[str, BattleFacts] = {}
         self._facts_missing = 0  # voted battles whose automatic metrics are not read yet
@@ -92,7 +95,7 @@ class RatingsCache:
         """The newest snapshot; with `wait`, first give the thread up to `wait_s` to catch up with the store."""
         self.start()
         snap = self.snapshot
-        if not wait or snap.count == (count := self._count()):
+        if not wait or snap.count == (count := self._recent_count()):
             return snap
         deadline = time.monotonic() + self.wait_s
         with self._wake:  # a refit already under way may have started before the newest votes: wait for one
@@ -105,6 +108,21 @@ class RatingsCache:
     def board(self, robot_id: str | None, scene_id: str | None, wait: bool = True) -> tuple[Board | None, Snapshot]:
         snap = self.current(wait)
         return snap.boards.get((robot_id, scene_id)), snap
+
+    def note_vote(self) -> None:
+        """A vote was recorded through this process: the next request reads the count from the store, so
+        the voter sees their vote on the board (votes through other processes show within `count_ttl_s`)."""
+        self._counted = (float("-inf"), 0)
+
+    def _recent_count(self) -> int:
+        """The store's vote count, read at most once per `count_ttl_s` by requests: under load, one read of
+        the store serves every leaderboard request of that interval."""
+        at, count = self._counted
+        if time.monotonic() - at < self.count_ttl_s:
+            return count
+        count = self._count()
+        self._counted = (time.monotonic(), count)
+        return count
 
     def _count(self) -> int:
         counter = getattr(self.store, "count_votes", None)

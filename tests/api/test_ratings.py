@@ -239,7 +239,7 @@ def test_newcomers_get_more_battles_than_uniform() -> None:
 
 def test_cache_refits_in_its_own_thread_and_excludes_flagged_votes(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path}/arena.db")
-    cache = RatingsCache(store, wait_s=10.0, poll_s=0.05)
+    cache = RatingsCache(store, wait_s=10.0, poll_s=0.05, count_ttl_s=0.0)  # every request reads the count
     try:
         empty, first = cache.board(None, None)  # no votes: an empty board
         assert empty is not None
@@ -257,6 +257,28 @@ def test_cache_refits_in_its_own_thread_and_excludes_flagged_votes(tmp_path: Pat
         assert any(t.name == "ratings" and t.is_alive() for t in threading.enumerate())
         assert cache.board(None, "table")[0] is not None
         assert cache.board("franka", "table")[0] is not None
+    finally:
+        cache.close()
+        store.close()
+
+
+def test_requests_share_one_count_read_until_a_vote_is_noted(tmp_path: Path) -> None:
+    """Under load, leaderboard requests read the store's vote count at most once per `count_ttl_s`; a vote
+    recorded through this process (`note_vote`) is on the board at the next request all the same."""
+    store = open_store(f"sqlite:///{tmp_path}/arena.db")
+    cache = RatingsCache(store, wait_s=10.0, poll_s=3600.0, count_ttl_s=3600.0)  # the thread polls once
+    try:
+        assert cache.board(None, None)[1].count == 0
+        store.record_vote(vote(0, VoteChoice.LEFT))  # as if through another process: not read yet
+        assert cache.board(None, None)[1].count == 0
+        cache.note_vote()
+        assert cache.board(None, None)[1].count == 1
+        store.record_vote(vote(1, VoteChoice.RIGHT))
+        cache.note_vote()
+        board, snap = cache.board("franka", None)
+        assert snap.count == 2
+        assert board is not None
+        assert board.total_votes == 2
     finally:
         cache.close()
         store.close()
