@@ -24,6 +24,7 @@ from api.limits.port import RateLimiter
 from api.live.memory import MemoryLiveBus
 from api.live.port import LiveBus
 from api.store import open_store
+from api.store.cached import CachedReads
 from api.store.port import Store
 from api.streaming import encode, failed_message
 from api.worker import EpisodeWorker
@@ -103,7 +104,7 @@ def open_adapters(settings: Settings, *, workers: int | None = None, ride_out_s:
     """The adapters for `settings`; `workers` episode threads in this process (default
     `settings.workers`; 0 in a scaled-out API process runs none)."""
     n = settings.workers if workers is None else workers
-    store, registry = open_store(settings.store), Registry.from_file(settings.models)
+    store, registry = CachedReads(open_store(settings.store)), Registry.from_file(settings.models)
     if not settings.redis_url:
         bus = MemoryLiveBus()
         return Adapters(store, bus, ThreadQueue(EpisodeWorker(store, bus, registry), workers=n),

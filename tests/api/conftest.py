@@ -25,6 +25,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.config import Settings
 from api.store import SqliteStore, Store
+from api.store.cached import CachedReads
 from tests.support.mongo_server import scratch_store
 
 
@@ -36,7 +37,11 @@ def _mongo(tmp_path: Path) -> Store:
     return scratch_store()  # a fresh database, dropped when the fixture closes the store
 
 
-STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite, "mongo": _mongo}
+def _cached(tmp_path: Path) -> Store:
+    return CachedReads(SqliteStore(tmp_path / "arena.db"))  # what API processes use (api.deploy)
+
+
+STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {"sqlite": _sqlite, "mongo": _mongo, "sqlite-cached": _cached}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
