@@ -6,13 +6,17 @@ pcodec is optional (not a project dependency): `pip install --target /tmp/pcodec
 with PYTHONPATH=/tmp/pcodec; without it the pcodec rows say "not installed".
 
 Episodes (bench/replay_episodes.py): a synthetic arm + boxes rollout and four real arena episodes
-(Franka in the `table` scene). For each, two tables, all measured in this run on the same arrays:
+(Franka in the `table` scene), recorded twice: with MuJoCo body sleeping off (the scenes before
+SceneSpec.sleep) and on (the default). For each, two tables, all measured in this run on the same arrays:
 
 1. whole files: every method stores time, qpos, qvel, ctrl per frame and action, progress per step;
    "raw" is their float64 bytes; speeds are raw MB per second, best of --repeat runs;
 2. qpos + qvel only, bytes per frame: raw, zstd -19 of the raw bytes, pcodec (per stream,
    column-major, and per column), the 1.0 transform, the 1.1 transform, and other transforms tried,
    all cut in 512-row chunks like the writer; the last column is the size relative to format 1.0.
+
+Then the totals per physics variant, and a summary: raw, zstd -19, pcodec, 1.0 and 1.1 in B/frame with
+sleep off and on, each against 1.1 with sleep off.
 """
 
 from __future__ import annotations
@@ -193,6 +197,31 @@ def print_states(states: dict, n_frames: int) -> None:
         print(f"  {name:<40}{size:>10,}{size / n_frames:>10.1f}{size / v10:>7.3f}x")
 
 
+SUMMARY = {"raw": "raw float64", "zstd -19": "zstd -19 of raw (per stream)",
+           "pcodec": "pcodec, per stream column-major", "v1.0": "1.0: sub delta + shuffle",
+           "v1.1": "1.1: predict delta/linear/velocity"}
+
+
+def arena_totals(results: list[dict]) -> tuple[dict, int]:
+    """qpos + qvel bytes per method summed over `results`, and their frame count."""
+    totals = {k: sum(r["qpos_qvel"][k] or 0 for r in results) or None for k in results[-1]["qpos_qvel"]}
+    return totals, sum(r["n_frames"] for r in results)
+
+
+def print_summary(sets: dict[str, tuple[dict, int]]) -> None:
+    """qpos + qvel B/frame of the headline methods per physics variant, against v1.1 with sleep off."""
+    base_states, base_frames = sets["sleep off"]
+    base = base_states[SUMMARY["v1.1"]] / base_frames
+    print(f"qpos + qvel B/frame, arena episodes (ratio to v1.1 with sleep off = {base:.1f} B/frame):")
+    print(f"  {'method':<12}" + "".join(f"{name:>24}" for name in sets))
+    for label, key in SUMMARY.items():
+        cells = []
+        for states, frames in sets.values():
+            size = states.get(key)
+            cells.append(f"{'-':>24}" if size is None else f"{size / frames:>14.1f} ({size / frames / base:.3f}x)")
+        print(f"  {label:<12}" + "".join(cells))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, nargs="*", default=[50, 300], help="synthetic episodes' control steps")
@@ -200,19 +229,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--no-arena", action="store_true", help="skip the real arena episodes")
     args = parser.parse_args(argv)
-    episodes = [replay_episodes.synthetic(s) for s in args.steps]
-    arena = [] if args.no_arena else replay_episodes.arena()
-    results = []
-    for episode in [*episodes, *arena]:
-        results.append(measure(episode, args.repeat))
-        print_result(results[-1])
-        print()
-    if arena:
-        last = results[-len(arena) :]
-        totals = {k: sum(r["qpos_qvel"][k] or 0 for r in last) or None for k in results[-1]["qpos_qvel"]}
-        frames = sum(r["n_frames"] for r in results[-len(arena) :])
-        print(f"all {len(arena)} arena episodes together ({frames} frames):")
+    groups = {"synthetic": [replay_episodes.synthetic(s) for s in args.steps]}
+    if not args.no_arena:
+        groups |= {"sleep off": replay_episodes.arena(sleep=False), "sleep on": replay_episodes.arena(sleep=True)}
+    results: dict[str, list[dict]] = {}
+    for group, episodes in groups.items():
+        for episode in episodes:
+            results.setdefault(group, []).append(measure(episode, args.repeat))
+            print_result(results[group][-1])
+            print()
+    sets = {g: arena_totals(rs) for g, rs in results.items() if g != "synthetic"}
+    for group, (totals, frames) in sets.items():
+        print(f"all {len(results[group])} arena episodes together, {group} ({frames} frames):")
         print_states(totals, frames)
+        print()
+    if sets:
+        print_summary(sets)
     if args.json:
         args.json.write_text(json.dumps({"episodes": results}, indent=2))
 

@@ -5,12 +5,16 @@ plus three free-joint boxes falling onto a plane (nq=30, nv=27, nu=9, action_dim
 10 Hz with smooth varying targets, physics at timestep 0.002, and frames are sampled at 50 fps.
 The arena episodes are the Franka in the `table` scene under the scripted and random policies
 (nq=37, nv=33, nu=9, action_dim=7), the same ones web/test/support/replay_fixtures.py --set bench runs.
+`arena(sleep=False)` records them with MuJoCo body sleeping switched off, as scenes were before it
+(sim_engine.scene.SceneSpec.sleep), to measure what sleeping saves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import mujoco
@@ -141,15 +145,31 @@ ARENA_EPISODES = [
 ]
 
 
-def arena() -> list[Episode]:
-    """Real arena episodes (Franka, `table` scene) recorded by sim_engine."""
+@contextlib.contextmanager
+def sleeping(model: mujoco.MjModel, enabled: bool) -> Iterator[None]:
+    """Switch MuJoCo body sleeping on or off in `model` (the process's cached world), then restore it."""
+    bit, saved = int(mujoco.mjtEnableBit.mjENBL_SLEEP), model.opt.enableflags
+    model.opt.enableflags = (saved & ~bit) | (bit if enabled else 0)
+    try:
+        yield
+    finally:
+        model.opt.enableflags = saved
+
+
+def arena(sleep: bool = True) -> list[Episode]:
+    """Real arena episodes (Franka, `table` scene) recorded by sim_engine, with body sleeping on (the
+    scenes' default) or off."""
     from policy_host.registry import Registry
     from sim_engine.episode import EpisodeSpec, run_episode
+    from sim_engine.world import load_world
 
     registry = Registry.from_file()
     out = []
-    for policy, instruction, seed, max_steps in ARENA_EPISODES:
-        spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction=instruction, seed=seed, max_steps=max_steps)
-        result = run_episode(spec, registry.build(policy))
-        out.append((f"arena: {policy}, {instruction!r}", result.header, result.frames, result.steps))
+    with sleeping(load_world("franka", "table").model, sleep):
+        for policy, instruction, seed, max_steps in ARENA_EPISODES:
+            spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction=instruction, seed=seed,
+                               max_steps=max_steps)
+            result = run_episode(spec, registry.build(policy))
+            label = f"arena{'' if sleep else ' (sleep off)'}: {policy}, {instruction!r}"
+            out.append((label, result.header, result.frames, result.steps))
     return out

@@ -28,6 +28,7 @@ TABLE_TOP = 0.4
 CUBE_HALF = 0.02
 BOWL_INNER = 0.065  # half-width of the bowl's inner floor
 BOWL_WALL = 0.045  # wall height
+SLEEP_TOLERANCE = "0.001"  # MuJoCo 3.14's default, pinned in the bundle so a replay names it
 COLOURS: dict[str, str] = {"red": "0.85 0.15 0.15 1", "green": "0.2 0.7 0.25 1", "blue": "0.15 0.35 0.9 1"}
 
 
@@ -43,6 +44,9 @@ class SceneSpec:
     # Robots offered in this scene: only cells that compile, hold their home pose and where the scripted
     # expert picks reliably (tests/sim_engine/test_robots.py, bench/bench_robots.py).
     robots: tuple[str, ...] = ("franka", "ur5e", "widowx")
+    # MuJoCo body sleeping: an object at rest (velocities under SLEEP_TOLERANCE) freezes, qvel exactly 0, until
+    # touched; the robot never sleeps. Replays lose resting objects' solver noise: qpos+qvel ~342 -> ~144 B/frame.
+    sleep: bool = True
 
 
 SCENES: dict[str, SceneSpec] = {
@@ -126,6 +130,8 @@ def build_bundle(robot_id: str, scene_id: str) -> Bundle:
     root = ET.Element("mujoco", model=f"{robot_id}-{scene_id}")
     mesh_files = _add_robot_parts(root, robot)
     _add_visual(root)
+    if scene.sleep:
+        _enable_sleep(root)
     world = root.find("worldbody")
     assert world is not None
     _add_environment(world)
@@ -201,6 +207,13 @@ def _compose(root: ET.Element, robot: RobotSpec, assets: list[ET.Element], chain
     for el in actuators:
         root.append(copy.deepcopy(el))
     return asset
+
+
+def _enable_sleep(root: ET.Element) -> None:
+    option = root.find("option")
+    assert option is not None
+    option.set("sleep_tolerance", SLEEP_TOLERANCE)
+    ET.SubElement(option, "flag", sleep="enable")
 
 
 def _flatten_mesh_paths(asset: ET.Element) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""A voted battle's research record as files: its episodes (`.vlar`), their headers, the battle and the vote.
+"""A battle's research record as files: its episodes (`.vlar`), their headers, the battle and the vote.
 
 `battle_files(store, battle_id, salt)` yields (path, bytes) one file at a time, so a caller holds at most one
 trajectory in memory; `zip_battle` packs them into one zip (GET /api/battles/{id}/archive) and
@@ -8,7 +8,8 @@ trajectory in memory; `zip_battle` packs them into one zip (GET /api/battles/{id
     episodes/turn000-left.vlar       the full replay file (docs/replay-format.md), exactly as stored
     episodes/turn000-left.json       its header (read_header) and outcome, for tools that do not read .vlar
 
-Only voted battles have a record: before the vote these files would name the policies.
+Voters get a record only after the vote (GET /api/battles/{id}/archive): before it these files would name the
+policies. The operator's bulk exports may also write unvoted battles (`unvoted=True`), with `"vote": null`.
 """
 
 from __future__ import annotations
@@ -48,16 +49,16 @@ def _episode_doc(episode: EpisodeRecord, stem: str) -> dict:
             "error": episode.error, "file": f"{stem}{FILE_EXTENSION}" if done else None}
 
 
-def battle_doc(battle: BattleRecord, turns: list[TurnRecord], episodes: list[EpisodeRecord], vote: VoteRecord,
-               salt: bytes) -> dict:
-    """battle.json: the battle, its turns with both episodes' outcomes, and the vote."""
+def battle_doc(battle: BattleRecord, turns: list[TurnRecord], episodes: list[EpisodeRecord],
+               vote: VoteRecord | None, salt: bytes) -> dict:
+    """battle.json: the battle, its turns with both episodes' outcomes, and the vote (null if none yet)."""
     by_turn: dict[str, dict] = {t.id: {} for t in turns}
     seq = {t.id: t for t in turns}
     for ep in episodes:
         by_turn.setdefault(ep.turn_id, {})[str(ep.side)] = _episode_doc(ep, episode_stem(seq[ep.turn_id], ep))
     return {"battle_id": battle.id, "session_id": battle.session_id, "robot_id": battle.robot_id,
             "scene_id": battle.scene_id, "created_at": battle.created_at, "left_policy": battle.left_policy,
-            "right_policy": battle.right_policy, "vote": vote_doc(vote, salt),
+            "right_policy": battle.right_policy, "vote": None if vote is None else vote_doc(vote, salt),
             "turns": [{"seq": t.seq, "instruction": t.instruction, "seed": t.seed, "max_steps": t.max_steps,
                        "start": t.start, "episodes": by_turn[t.id]} for t in turns]}
 
@@ -66,12 +67,14 @@ def _json(doc: object) -> bytes:
     return msgspec.json.format(msgspec.json.encode(doc, order="sorted"), indent=1) + b"\n"
 
 
-def battle_files(store: Store, battle_id: str, salt: bytes, *, headers: bool = True) -> Iterator[tuple[str, bytes]]:
-    """(path, bytes) of every file of a voted battle's record; raises NotFoundError("archive") before the vote.
+def battle_files(store: Store, battle_id: str, salt: bytes, *, headers: bool = True,
+                 unvoted: bool = False) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) of every file of a battle's record; raises NotFoundError("archive") before the vote
+    unless `unvoted` (the operator's exports only: never for a voter).
 
     `headers=False` leaves out the per-episode JSON (the `.vlar` holds the header; bulk exports index it)."""
     vote = store.get_vote(battle_id)
-    if vote is None:
+    if vote is None and not unvoted:
         raise NotFoundError("archive", battle_id)
     battle = store.get_battle(battle_id)
     turns = store.list_turns(battle_id)

@@ -30,12 +30,14 @@ def extend_export(sub: argparse._SubParsersAction) -> None:
     what.choices = [*(what.choices or []), *EXPORTS]
     parser.add_argument("--out", type=Path, help="folder to write (trajectories, lerobot)")
     parser.add_argument("--scene", default=None, help="only battles in this scene (trajectories, lerobot)")
-    parser.add_argument("--since", default=None, help="only votes from this ISO date or unix time on")
+    parser.add_argument("--since", default=None,
+                        help="only battles created (with --voted-only: voted) from this ISO date or unix time on")
     parser.add_argument("--camera", action="append", default=None,
                         help="lerobot: a camera to render to video (repeatable; default exterior_1_left)")
     parser.add_argument("--no-videos", action="store_true", help="lerobot: no camera videos (no PyAV needed)")
     parser.add_argument("--voted-only", action="store_true",
-                        help="only voted battles (always the case: before its vote a battle has no open record)")
+                        help="trajectories, lerobot: only voted battles, in vote order (default: every battle, "
+                             "oldest first, unvoted ones with a null vote; see docs/data.md before publishing)")
     votes = parser.get_default("func")
     parser.set_defaults(func=_dispatch(votes))
 
@@ -61,15 +63,15 @@ def _progress() -> Progress:
 
 
 def cmd_trajectories(args: argparse.Namespace) -> int:
-    from api.lab.export_trajectories import export_battles, parse_since, selected_votes
+    from api.lab.export_trajectories import export_battles, parse_since, selected_battles
 
     settings = load_settings()
     store = open_store(settings.store)
     try:
-        votes = selected_votes(store, args.robot, args.scene, parse_since(args.since))
+        battles = selected_battles(store, args.robot, args.scene, parse_since(args.since), voted_only=args.voted_only)
         with _progress() as bar:
-            task = bar.add_task("battles", total=len(votes))
-            counts = export_battles(store, votes, args.out, load_secret(settings.secret, settings.data_dir),
+            task = bar.add_task("battles", total=len(battles))
+            counts = export_battles(store, battles, args.out, load_secret(settings.secret, settings.data_dir),
                                     lambda: bar.advance(task))
     finally:
         store.close()
@@ -80,16 +82,16 @@ def cmd_trajectories(args: argparse.Namespace) -> int:
 
 def cmd_lerobot(args: argparse.Namespace) -> int:
     from api.lab.export_lerobot import DEFAULT_CAMERAS, export_lerobot
-    from api.lab.export_trajectories import parse_since, selected_votes
+    from api.lab.export_trajectories import parse_since, selected_battles
 
     settings = load_settings()
     store = open_store(settings.store)
     try:
-        votes = selected_votes(store, args.robot, args.scene, parse_since(args.since))
+        battles = selected_battles(store, args.robot, args.scene, parse_since(args.since), voted_only=args.voted_only)
         with _progress() as bar:
-            task = bar.add_task("battles", total=len(votes))
+            task = bar.add_task("battles", total=len(battles))
             cameras = () if args.no_videos else tuple(args.camera or DEFAULT_CAMERAS)
-            counts = export_lerobot(store, votes, args.out, load_secret(settings.secret, settings.data_dir),
+            counts = export_lerobot(store, battles, args.out, load_secret(settings.secret, settings.data_dir),
                                     cameras=cameras, tick=lambda: bar.advance(task))
     finally:
         store.close()

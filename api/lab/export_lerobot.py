@@ -1,4 +1,5 @@
-"""`arena export lerobot --out DIR`: voted battles as a LeRobot v3.0 dataset, plus an exact sidecar.
+"""`arena export lerobot --out DIR`: battles (all, or `--voted-only`) as a LeRobot v3.0 dataset, plus an exact
+sidecar.
 
 One LeRobot episode per arena episode (both sides of every turn), its task the instruction:
 
@@ -9,7 +10,7 @@ One LeRobot episode per arena episode (both sides of every turn), its task the i
 - `arena/`: what a video dataset loses. `arena/vlar/episode_NNNNNN.vlar` (the full replay file),
   `arena/states/chunk-000/file-000.parquet` (exact float64 time, qpos, qvel, ctrl per frame) and
   `arena/episodes.jsonl` (ids, policy, scene bundle hash, outcome and the battle's vote, the voter as a
-  salted hash).
+  salted hash; null for a battle without a vote).
 
 Every episode of an export must share robot, frame rate and sizes (one LeRobot schema): export one robot
 at a time (`--robot`). Streams battle by battle; see api.lab.export_lerobot_files for what is held. Data,
@@ -28,10 +29,11 @@ import pyarrow as pa
 
 from api.lab import export_lerobot_files as files
 from api.lab.export_archive import episode_stem, vote_doc
+from api.lab.export_trajectories import Selected
 from api.store.port import Store
 from replay_format import Replay, decode_replay
 from schemas.errors import ValidationError
-from schemas.records import EpisodeStatus, VoteRecord
+from schemas.records import EpisodeStatus
 
 DEFAULT_CAMERAS = ("exterior_1_left",)
 
@@ -195,23 +197,24 @@ class LeRobotExport:
         return {"episodes": self.episodes, "frames": self.frames, "tasks": len(self.tasks)}
 
 
-def export_lerobot(store: Store, votes: list[VoteRecord], out: Path, salt: bytes, *,
+def export_lerobot(store: Store, battles: list[Selected], out: Path, salt: bytes, *,
                    cameras: tuple[str, ...] = DEFAULT_CAMERAS, tick: Callable[[], None] = lambda: None,
                    width: int = 256, height: int = 256) -> dict[str, int]:
-    """Write every vote's battle episodes under `out` as a LeRobot v3.0 dataset; `tick()` per battle."""
+    """Write every selected battle's episodes under `out` as a LeRobot v3.0 dataset; `tick()` per battle."""
     dataset = LeRobotExport(out, cameras=cameras, width=width, height=height)
     try:
-        for vote in votes:
-            turns = {t.id: t for t in store.list_turns(vote.battle_id)}
-            for ep in store.list_battle_episodes(vote.battle_id):
+        for battle_id, vote in battles:
+            battle = store.get_battle(battle_id)
+            turns = {t.id: t for t in store.list_turns(battle_id)}
+            for ep in store.list_battle_episodes(battle_id):
                 if ep.status is not EpisodeStatus.DONE or ep.result is None:
                     continue
                 data = store.get_trajectory(ep.id)
                 turn = turns[ep.turn_id]
-                record = {"episode_id": ep.id, "battle_id": vote.battle_id, "turn": turn.seq, "side": str(ep.side),
-                          "policy": ep.policy, "robot_id": vote.robot_id, "scene_id": vote.scene_id,
+                record = {"episode_id": ep.id, "battle_id": battle_id, "turn": turn.seq, "side": str(ep.side),
+                          "policy": ep.policy, "robot_id": battle.robot_id, "scene_id": battle.scene_id,
                           "instruction": turn.instruction, "seed": turn.seed, "success": ep.result.success,
-                          "progress": ep.result.progress, "vote": vote_doc(vote, salt),
+                          "progress": ep.result.progress, "vote": None if vote is None else vote_doc(vote, salt),
                           "archive_path": f"{episode_stem(turn, ep)}.vlar"}
                 dataset.add(decode_replay(data), data, record)
             tick()

@@ -16,7 +16,7 @@ Writes use w="majority", j=true unless configured otherwise (see `client_from_ur
 
 Crash between two writes (the process dies, or a write's acknowledgement is lost):
 - `create_session`: battle, then session. A lone battle names a session that does not exist, so
-  nothing reaches it; it is inert garbage.
+  nothing reaches it but `list_all_battles`, which lists it with no turns; it is inert garbage.
 - `create_turn`: turn (seq null), episodes, then the ballot `$push` (commit), then the turn's seq.
   Uncommitted turns and their episodes are invisible: reads go through the ballot, and
   `list_unfinished_episodes`/`count_unfinished_episodes` keep only committed turns' episodes.
@@ -38,7 +38,7 @@ from typing import Any
 
 import msgspec
 from pymongo import ASCENDING, DESCENDING, MongoClient
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from api.store import mongo_ballots as ballots
@@ -47,16 +47,16 @@ from api.store.mongo_docs import (
     ORD,
     Doc,
     R,
+    battles_page,
     client_from_url,
     driver_errors,
     ensure_indexes,
     from_doc,
     put_blob,
     read_blob,
-    sub_doc,
     to_doc,
 )
-from schemas.errors import AlreadyVotedError, ConflictError, NotFoundError, StoreError, ValidationError
+from schemas.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from schemas.records import (
     BattleRecord,
     EpisodeRecord,
@@ -135,6 +135,11 @@ class MongoStore:
         with self._op() as db:
             found = db.battles.find({"session_id": session_id}).sort("seq", ASCENDING)
             return [from_doc(BattleRecord, d) for d in found]
+
+    def list_all_battles(self, robot_id: str | None = None, *, after: tuple[float, str] | None = None,
+                         limit: int = 500) -> list[BattleRecord]:
+        with self._op() as db:
+            return [from_doc(BattleRecord, d) for d in battles_page(db, robot_id, after, limit)]
 
     # -- turns ----------------------------------------------------------------------------------
     def create_turn(self, turn: TurnRecord, episodes: list[EpisodeRecord]) -> TurnRecord:
@@ -240,17 +245,7 @@ class MongoStore:
     # -- votes ----------------------------------------------------------------------------------
     def record_vote(self, vote: VoteRecord) -> None:
         with self._op() as db:
-            try:
-                db.vote_ids.insert_one({"_id": vote.id, "battle_id": vote.battle_id})
-            except DuplicateKeyError:
-                if ballots.vote_of(self._db.ballots, vote.battle_id) is not None:
-                    raise AlreadyVotedError(vote.battle_id) from None
-                raise ConflictError(f"vote id {vote.id!r} is already taken") from None
-            try:
-                ballots.commit_vote(db.ballots, vote.battle_id, sub_doc(vote))
-            except AlreadyVotedError:
-                db.vote_ids.delete_one({"_id": vote.id})
-                raise
+            ballots.record_vote(db, vote)
 
     def get_vote(self, battle_id: str) -> VoteRecord | None:
         with self._op():
@@ -259,8 +254,8 @@ class MongoStore:
 
     def list_votes(self, robot_id: str | None = None) -> list[VoteRecord]:
         with self._op() as db:
-            found = db.ballots.find(ballots.votes_filter(robot_id), {"vote": 1})
-            found = found.sort([("vote.created_at", ASCENDING), (f"vote.{ORD}", ASCENDING)])
+            found = db.ballots.find(ballots.votes_filter(robot_id), {"vote": 1}).sort(
+                [("vote.created_at", ASCENDING), (f"vote.{ORD}", ASCENDING)])
             return [from_doc(VoteRecord, d["vote"]) for d in found]
 
     def count_votes(self, robot_id: str | None = None) -> int:

@@ -27,9 +27,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from api.store.mongo_docs import ORD, Doc, to_doc
+from api.store.mongo_docs import ORD, Doc, sub_doc, to_doc
 from schemas.errors import AlreadyVotedError, ConflictError, StoreError
-from schemas.records import BattleRecord
+from schemas.records import BattleRecord, VoteRecord
 
 _RETRIES = 1000  # each retry follows another writer's progress, so this bounds only pathological cases
 
@@ -121,3 +121,19 @@ def repair_turns(db: Database[Doc], grace_s: float) -> int:
             continue
         touched += 1
     return touched
+
+
+def record_vote(db: Database[Doc], vote: VoteRecord) -> None:
+    """`MongoStore.record_vote`: reserve the vote id in `vote_ids`, then commit it on the ballot (undoing
+    the reservation if the battle already has its vote)."""
+    try:
+        db.vote_ids.insert_one({"_id": vote.id, "battle_id": vote.battle_id})
+    except DuplicateKeyError:
+        if vote_of(db.ballots, vote.battle_id) is not None:
+            raise AlreadyVotedError(vote.battle_id) from None
+        raise ConflictError(f"vote id {vote.id!r} is already taken") from None
+    try:
+        commit_vote(db.ballots, vote.battle_id, sub_doc(vote))
+    except AlreadyVotedError:
+        db.vote_ids.delete_one({"_id": vote.id})
+        raise

@@ -46,7 +46,8 @@ _WRITE_CONCERN_OPTIONS = {"w", "journal", "wtimeoutms"}
 # collection -> (keys, unique) for every index; names are left to the server (nx-27017 renames them).
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     "sessions": [([("voter_id", ASCENDING), ("created_at", DESCENDING)], False)],
-    "battles": [([("session_id", ASCENDING), ("seq", ASCENDING)], True)],
+    "battles": [([("session_id", ASCENDING), ("seq", ASCENDING)], True),
+                ([("created_at", ASCENDING)], False)],  # nx-27017 cannot index _id in a compound key
     "turns": [([("battle_id", ASCENDING)], False), ([("seq", ASCENDING)], False)],
     "episodes": [
         ([("turn_id", ASCENDING)], False),
@@ -63,6 +64,16 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
 
 _FIELDS: dict[type, frozenset[str]] = {}
 CHUNK_BYTES = 8 << 20  # a blob's bytes per document, well under MongoDB's 16 MiB limit
+
+
+def battles_page(db: Database[Doc], robot_id: str | None, after: tuple[float, str] | None, limit: int) -> list[Doc]:
+    """`Store.list_all_battles`' documents: by (created_at, _id), keys after `after`, at most `limit`."""
+    if limit <= 0:
+        return []  # MongoDB reads limit(0) as "no limit"
+    query: Doc = {} if robot_id is None else {"robot_id": robot_id}
+    if after is not None:
+        query["$or"] = [{"created_at": {"$gt": after[0]}}, {"created_at": after[0], "_id": {"$gt": after[1]}}]
+    return list(db.battles.find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)]).limit(limit))
 
 
 def ensure_indexes(db: Database[Doc]) -> None:

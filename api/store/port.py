@@ -23,6 +23,7 @@ Errors (from `schemas.errors`), identical across adapters:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
 from schemas.records import (
@@ -68,6 +69,16 @@ class Store(Protocol):
 
     def list_battles(self, session_id: str) -> list[BattleRecord]:
         """The session's battles ordered by `seq`; empty for an unknown session."""
+        ...
+
+    def list_all_battles(self, robot_id: str | None = None, *, after: tuple[float, str] | None = None,
+                         limit: int = 500) -> list[BattleRecord]:
+        """Every battle (or one robot's), voted or not, in creation order: by `created_at`, then `id`.
+
+        At most `limit`, and only those whose (`created_at`, `id`) key is greater than `after`: pass the
+        last record's key to read the next page (`iter_battles` does). Battles created meanwhile with a
+        larger key appear on later pages; nothing is skipped or repeated. (`MongoStore` also lists the
+        inert battle a crash in `create_session` can leave: no session, no turns.)"""
         ...
 
     # -- turns and episodes ---------------------------------------------------------------------
@@ -151,3 +162,14 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections; later calls raise `StoreError`. Idempotent."""
         ...
+
+
+def iter_battles(store: Store, robot_id: str | None = None, *, page: int = 500) -> Iterator[BattleRecord]:
+    """Every battle (or one robot's) in creation order, read `page` records at a time (bounded memory)."""
+    after: tuple[float, str] | None = None
+    while True:
+        batch = store.list_all_battles(robot_id, after=after, limit=page)
+        yield from batch
+        if len(batch) < page:
+            return
+        after = (batch[-1].created_at, batch[-1].id)

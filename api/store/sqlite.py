@@ -168,6 +168,13 @@ class SqliteStore:
     def list_battles(self, session_id: str) -> list[BattleRecord]:
         return self._list(BattleRecord, "WHERE session_id = ? ORDER BY seq, rowid", (session_id,))
 
+    def list_all_battles(self, robot_id: str | None = None, *, after: tuple[float, str] | None = None,
+                         limit: int = 500) -> list[BattleRecord]:
+        at, ident = after if after is not None else (float("-inf"), "")
+        where = "WHERE (?1 IS NULL OR robot_id = ?1) AND (created_at > ?2 OR (created_at = ?2 AND id > ?3))"
+        params = (robot_id, at, ident, max(limit, 0))
+        return self._list(BattleRecord, f"{where} ORDER BY created_at, id LIMIT ?4", params)
+
     # -- turns and episodes ---------------------------------------------------------------------
     def create_turn(self, turn: TurnRecord, episodes: list[EpisodeRecord]) -> TurnRecord:
         if any(e.turn_id != turn.id or e.battle_id != turn.battle_id for e in episodes):

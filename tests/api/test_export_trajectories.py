@@ -1,4 +1,5 @@
-"""`arena export trajectories` and GET /api/battles/{id}/archive: a voted battle's full record, streamed.
+"""`arena export trajectories` (every battle, or `--voted-only`) and GET /api/battles/{id}/archive (a voted
+battle's full record, for its voter only), streamed.
 
 The bulk export runs against a real SQLite store (on /dev/shm when there is one, so 5,000 battles take a
 few seconds) holding 10,000 episodes; the process's peak resident memory bounds what the export holds
@@ -22,7 +23,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.cli import main as arena
-from api.lab.export_trajectories import parse_since, selected_votes
+from api.lab.export_trajectories import parse_since, selected_battles, selected_votes
 from api.store import SqliteStore
 from replay_format import ActuatorInfo, JointInfo, ReplayHeader, decode_replay, encode_replay
 from schemas.errors import ValidationError
@@ -53,8 +54,8 @@ Indexed = Callable[[int], str]
 
 
 def fill(store: SqliteStore, n_battles: int, replays: list[bytes], *, scene_of: Indexed = lambda i: "kitchen",
-         at_of: Callable[[int], float] = lambda i: 200.0 + i) -> None:
-    """n_battles voted battles of one turn, two finished episodes each."""
+         at_of: Callable[[int], float] = lambda i: 200.0 + i, voted: Callable[[int], bool] = lambda i: True) -> None:
+    """n_battles battles of one turn, two finished episodes each; voted unless `voted(i)` says not."""
     for i in range(n_battles):
         sid, bid, tid = f"s{i}", f"b{i}", f"t{i}"
         battle = records.battle(bid, sid=sid)
@@ -65,6 +66,8 @@ def fill(store: SqliteStore, n_battles: int, replays: list[bytes], *, scene_of: 
         for k, ep in enumerate(episodes):
             data = replays[(2 * i + k) % len(replays)]
             store.finish_episode(ep.id, records.result_for(data), data, 300.0)
+        if not voted(i):
+            continue
         vote = records.vote(f"v{i}", bid=bid, at=at_of(i), choice=VoteChoice.LEFT)
         store.record_vote(vote.__class__(**{**{f: getattr(vote, f) for f in vote.__struct_fields__},
                                             "scene_id": scene_of(i), "voter_id": f"voter{i % 7}"}))
@@ -74,13 +77,13 @@ def fill(store: SqliteStore, n_battles: int, replays: list[bytes], *, scene_of: 
 EXPORT_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
-from api.lab.export_trajectories import export_battles, selected_votes
+from api.lab.export_trajectories import export_battles, selected_battles
 from api.store import SqliteStore
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 store = SqliteStore(sys.argv[1])
-votes = selected_votes(store, None, None, None)
+battles = selected_battles(store, None, None, None)
 before = peak()
-counts = export_battles(store, votes, Path(sys.argv[2]), b"test-salt-0123456789")
+counts = export_battles(store, battles, Path(sys.argv[2]), b"test-salt-0123456789")
 print(json.dumps({"before": before, "after": peak(), **counts}))
 """
 
@@ -98,7 +101,7 @@ def fast_dir(tmp_path: Path) -> Iterator[Path]:
 def test_ten_thousand_episodes_stream_with_bounded_memory(fast_dir: Path) -> None:
     replays = [tiny_replay(seed) for seed in range(8)]
     store = SqliteStore(fast_dir / "arena.db")
-    fill(store, 5_000, replays)
+    fill(store, 5_000, replays, voted=lambda i: i % 5 != 0)  # every fifth battle has no vote yet
     store.close()
     out = fast_dir / "export"
     run = subprocess.run([sys.executable, "-c", EXPORT_SCRIPT, str(fast_dir / "arena.db"), str(out)],
@@ -115,11 +118,14 @@ def test_ten_thousand_episodes_stream_with_bounded_memory(fast_dir: Path) -> Non
     lines = (out / "index.jsonl").read_text().splitlines()
     assert len(lines) == 10_000
     row = json.loads(lines[-1])
-    assert (row["battle_id"], row["side"], row["turn"]) == ("b4999", "right", 0)
+    assert (row["battle_id"], row["side"], row["turn"]) == ("b999", "right", 0)  # creation order, then id
     stored = (out / row["file"]).read_bytes()
     assert decode_replay(stored).header.metadata["seed"] in range(8)
     assert row["judge"]
     assert "voter" not in json.dumps(row)  # voters only as salted hashes
+    unvoted = [json.loads(x) for x in lines[:20] if json.loads(x)["battle_id"] in {"b0", "b10", "b100", "b1000"}]
+    assert len(unvoted) == 8
+    assert all(x["vote"] is None and x["judge"] is None and x["policy"] for x in unvoted)
 
 
 def test_filters_and_since(fast_dir: Path) -> None:
@@ -129,6 +135,19 @@ def test_filters_and_since(fast_dir: Path) -> None:
         assert [v.battle_id for v in selected_votes(store, None, "table", None)] == ["b0", "b2", "b4"]
         assert [v.battle_id for v in selected_votes(store, None, None, 3000.0)] == ["b3", "b4", "b5"]
         assert selected_votes(store, "nobody", None, None) == []
+    finally:
+        store.close()
+    store = SqliteStore(fast_dir / "arena2.db")
+    fill(store, 6, [tiny_replay(1)], scene_of=lambda i: "kitchen" if i % 2 else "table",
+         at_of=lambda i: 1000.0 * (6 - i), voted=lambda i: i != 3)
+    try:  # every battle in creation order (battle id here), `since` on the battle's creation; or voted, by vote
+        assert selected_battles(store, None, "kitchen", None) == [
+            ("b1", store.get_vote("b1")), ("b3", None), ("b5", store.get_vote("b5"))]
+        assert [b for b, _ in selected_battles(store, None, None, None, voted_only=True)] == ["b5", "b4", "b2", "b1",
+                                                                                              "b0"]
+        assert [b for b, _ in selected_battles(store, None, None, 101.0)] == []
+        assert len(selected_battles(store, None, None, 100.0)) == 6
+        assert selected_battles(store, "nobody", None, None) == []
     finally:
         store.close()
     assert parse_since("2026-11-30") == parse_since("2026-11-30T00:00:00+00:00") == 1_795_996_800.0
@@ -149,6 +168,26 @@ def test_cli_exports_a_store(fast_dir: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert battle["vote"]["choice"] == "left"
     assert battle["turns"][0]["episodes"]["right"]["file"] == "episodes/turn000-right.vlar"
     assert arena(["export", "lerobot"]) == 2  # needs --out
+
+
+def test_cli_exports_unvoted_battles_unless_voted_only(fast_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    store = SqliteStore(fast_dir / "arena.db")
+    fill(store, 3, [tiny_replay(2)], voted=lambda i: i != 1)
+    store.close()
+    monkeypatch.setenv("ARENA_STORE_URL", f"sqlite:///{fast_dir / 'arena.db'}")
+    monkeypatch.setenv("ARENA_DATA_DIR", str(fast_dir))
+    assert arena(["export", "trajectories", "--out", str(fast_dir / "all")]) == 0
+    assert "3 battles, 6 episodes" in capsys.readouterr().err
+    battle = json.loads((fast_dir / "all" / "battles" / "b1" / "battle.json").read_text())
+    assert battle["vote"] is None
+    assert (battle["left_policy"], battle["right_policy"]) == ("pi0", "octo")
+    rows = [json.loads(x) for x in (fast_dir / "all" / "index.jsonl").read_text().splitlines()]
+    assert [(r["battle_id"], r["vote"]) for r in rows] == [("b0", "left"), ("b0", "left"), ("b1", None), ("b1", None),
+                                                           ("b2", "left"), ("b2", "left")]
+    assert arena(["export", "trajectories", "--out", str(fast_dir / "voted"), "--voted-only"]) == 0
+    assert "2 battles, 4 episodes" in capsys.readouterr().err
+    assert sorted(p.name for p in (fast_dir / "voted" / "battles").iterdir()) == ["b0", "b2"]
 
 
 # ---- GET /api/battles/{id}/archive -----------------------------------------------------------------------

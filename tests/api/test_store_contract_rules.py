@@ -1,6 +1,7 @@
 """Contract suite for the `Store` port, part 2 (every test runs against every adapter): numbers the
 store assigns, unique under concurrency; a vote closes its battle atomically (no turn after the vote,
-under any race); the voter and vote counts; the fields added to the records since the first release.
+under any race); the voter and vote counts; the fields added to the records since the first release;
+every battle, voted or not, in creation order and by pages (`list_all_battles`, `iter_battles`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import msgspec
 import pytest
 
 from api.store import Store
+from api.store.port import iter_battles
 from schemas.errors import AlreadyVotedError, NotFoundError
 from schemas.records import BattleRecord, Side, TurnRecord
 from tests.api.store_records import battle, episode, result_for, run_threads, seed_turn, session, turn, vote
@@ -130,3 +132,40 @@ def test_newer_fields_round_trip(store: Store) -> None:
     assert store.list_votes() == [v]
     assert vote("plain").flags == []
     assert turn().start == "reset"
+
+
+def _battles(store: Store) -> list[BattleRecord]:
+    """Five battles in three sessions, created out of key order; two robots, a created_at tie."""
+    made = [("s2", "b-c", 50.0, "panda"), ("s1", "b-b", 10.0, "aloha"), ("s1", "b-a", 30.0, "panda"),
+            ("s3", "b-e", 10.0, "panda"), ("s2", "b-d", 30.0, "panda")]
+    stored = []
+    for sid, bid, at, robot in made:
+        record = msgspec.structs.replace(battle(bid, sid=sid), created_at=at, robot_id=robot)
+        if sid not in {b.session_id for b in stored}:
+            store.create_session(session(sid), record)
+            stored.append(store.get_battle(bid))
+        else:
+            stored.append(store.create_battle(record))
+    return stored
+
+
+def test_list_all_battles_in_creation_order_voted_or_not(store: Store) -> None:
+    assert store.list_all_battles() == []
+    stored = {b.id: b for b in _battles(store)}
+    store.record_vote(vote("v1", bid="b-a"))
+    assert [b.id for b in store.list_all_battles()] == ["b-b", "b-e", "b-a", "b-d", "b-c"]
+    assert store.list_all_battles()[0] == stored["b-b"]
+    assert [b.id for b in store.list_all_battles("panda")] == ["b-e", "b-a", "b-d", "b-c"]
+    assert store.list_all_battles("nobody") == []
+
+
+def test_list_all_battles_pages_by_key_without_gaps_or_repeats(store: Store) -> None:
+    _battles(store)
+    assert [b.id for b in store.list_all_battles(limit=2)] == ["b-b", "b-e"]
+    assert [b.id for b in store.list_all_battles(after=(10.0, "b-e"), limit=2)] == ["b-a", "b-d"]
+    assert [b.id for b in store.list_all_battles(after=(30.0, "b-a"))] == ["b-d", "b-c"]
+    assert [b.id for b in store.list_all_battles("panda", after=(10.0, "b-b"), limit=1)] == ["b-e"]
+    assert store.list_all_battles(limit=0) == []
+    assert store.list_all_battles(after=(50.0, "b-c")) == []
+    assert [b.id for b in iter_battles(store, page=2)] == ["b-b", "b-e", "b-a", "b-d", "b-c"]
+    assert [b.id for b in iter_battles(store, "panda", page=1)] == ["b-e", "b-a", "b-d", "b-c"]
