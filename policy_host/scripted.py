@@ -7,28 +7,16 @@ speed, pauses, or going for the wrong cube. All randomness comes from the episod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from policy_host.geometry import DOWN, exp_rotation, grasp_yaw, log_rotation, rot_z, yaw_of_quat
+from policy_host.geometry import exp_rotation, grasp_yaw, log_rotation, yaw_of_quat
+from policy_host.scene_plans import fixture_plan
+from policy_host.waypoints import CLOSED, GRASP_OFFSET, HOVER, OPEN, Waypoint
 from schemas.policy import ActionSpace, Observation, PolicyMetadata
 from schemas.task import TaskFamily, TaskSpec
 
-OPEN, CLOSED = 0.0, 1.0
-HOVER = 0.12  # m above the object before descending
 PUSH_BACKOFF = 0.065  # m behind the cube where a push starts
 PUSH_OVERSHOOT = 0.16  # m past the cube's start where a push aims
-GRASP_OFFSET = 0.034  # the end-effector site sits this far above the finger pads' grasp point
-
-
-@dataclass(frozen=True)
-class Waypoint:
-    pos: np.ndarray
-    yaw: float
-    gripper: float
-    tolerance: float = 0.012  # m between the measured end effector and `pos` to count as reached
-    dwell_s: float = 0.0  # simulated seconds to wait once reached (e.g. for the fingers to close)
 
 
 class ScriptedExpert:
@@ -91,8 +79,11 @@ class ScriptedExpert:
         if task.family is TaskFamily.PUSH:
             return self._push_plan(obs, cube, task.direction or "left")
         plan = self._hold_plan(obs, cube) if self._holding(obs, cube) else self._pick_plan(obs, cube)
+        fixtures: dict[str, np.ndarray] = obs.get("privileged/fixtures", {})
         if task.family is TaskFamily.PLACE and task.target in objects:
             plan += self._place_plan(obs, objects[task.target], task.target)
+        elif task.family is TaskFamily.PLACE and task.target in fixtures:
+            plan += fixture_plan(fixtures[task.target], grasp_yaw(yaw_of_quat(cube[3:])))
         return plan
 
     def _pick_plan(self, obs: Observation, cube: np.ndarray) -> list[Waypoint]:
@@ -168,11 +159,12 @@ class ScriptedExpert:
             return np.concatenate([np.zeros(6), [float(obs["observation/gripper_position"][0] > 0.5)]])
         delta = target.pos - pos
         dist = float(np.linalg.norm(delta))
-        if dist > self.speed:
-            delta *= self.speed / dist
+        speed = self.speed if target.speed is None else min(self.speed, target.speed)
+        if dist > speed:
+            delta *= speed / dist
         if self.noise:
             delta = delta + self.rng.normal(0.0, self.noise, 3)
-        rot = log_rotation(rot_z(target.yaw) @ DOWN @ mat.T)
+        rot = log_rotation(target.orientation() @ mat.T)
         return np.concatenate([delta, rot, [target.gripper]])
 
 

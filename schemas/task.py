@@ -11,14 +11,17 @@ class TaskFamily(enum.StrEnum):
     PICK = "pick"  # pick up / lift an object
     PUSH = "push"  # push an object towards a side of the table
     PLACE = "place"  # put an object in or on a target
+    OPEN = "open"  # open a fixture's door (microwave, cabinet, drawer)
     NONE = "none"  # not understood: runs, but has no automatic metric
 
 
 class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
     family: TaskFamily
-    object: str | None = None  # colour of the manipulated cube: "red" | "green" | "blue"
+    # colour of the manipulated cube ("red" | "green" | "blue"), or a fixture: "kettle" (PICK, PUSH), or
+    # OPEN's "microwave" | "cabinet" | "drawer"
+    object: str | None = None
     direction: str | None = None  # PUSH: "left" | "right" | "forward" | "back"
-    target: str | None = None  # PLACE: "bowl" | "zone" | a cube colour (stack on it)
+    target: str | None = None  # PLACE: "bowl" | a cube colour (stack on it) | "bin" | "shelf" | "microwave"
 
     @property
     def has_metric(self) -> bool:

@@ -15,6 +15,7 @@ import numpy as np
 
 from schemas.policy import Observation, Policy, PolicyMetadata
 from sim_engine.episode import EpisodeSpec, run_episode
+from sim_engine.scene_suites import SCENE_SUITES
 
 EVAL_SEED_BASE = 10_000_000  # disjoint from every demo seed (demos use seed * 100_000 + i < 10_000_000)
 COLOURS = ("red", "green", "blue")
@@ -24,6 +25,7 @@ SUITES: dict[str, Callable[[int], str]] = {
     "stack": lambda i: f"stack the {COLOURS[i % 3]} cube on the {COLOURS[(i + 1) % 3]} cube",
     "push": lambda i: f"push the {COLOURS[i % 3]} cube to the {('left', 'right', 'forward', 'back')[i % 4]}",
 }
+SUITES.update(SCENE_SUITES)  # bin, shelf, microwave, open-*, kettle: for scenes with the fixture
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -12,6 +12,7 @@ import numpy as np
 from schemas.policy import CameraSpec, Observation, PolicyMetadata
 from schemas.task import TaskSpec
 from sim_engine.actions import ActionAdapter
+from sim_engine.fixtures import fixture_targets
 from sim_engine.scene import CUBE_HALF, TABLE_TOP
 from sim_engine.world import World
 
@@ -81,6 +82,7 @@ class Observer:
             "privileged/time": float(data.time),
             "privileged/table_top": TABLE_TOP,
             "privileged/cube_half": CUBE_HALF,
+            "privileged/fixtures": fixture_targets(w),  # where to set a cube down in the bin, on the shelf, ...
         }
 
     def _render(self, data: mujoco.MjData, cam: CameraSpec) -> np.ndarray:

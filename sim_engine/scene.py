@@ -40,7 +40,7 @@ class SceneSpec:
     cubes: tuple[str, ...] = tuple(COLOURS)
     bowl: bool = True
     furniture: str | None = None  # "kitchen" | "warehouse": sim_engine.scene_extras
-    fixtures: tuple[str, ...] = ()  # furniture a voter may name (never refused as absent; not scored yet)
+    fixtures: tuple[str, ...] = ()  # furniture a voter may name (never refused as absent; sim_engine.scene_tasks)
     # Robots offered in this scene: only cells that compile, hold their home pose and where the scripted
     # expert picks reliably (tests/sim_engine/test_robots.py, bench/bench_robots.py).
     robots: tuple[str, ...] = ("franka", "ur5e", "widowx")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mujoco
 import numpy as np
@@ -10,6 +11,9 @@ import numpy as np
 from schemas.task import TaskFamily, TaskSpec
 from sim_engine.scene import BOWL_INNER, CUBE_HALF, TABLE_TOP
 from sim_engine.world import World
+
+if TYPE_CHECKING:
+    from sim_engine.scene_tasks import SceneTaskEvaluator
 
 LIFT_HEIGHT = 0.05  # m above resting height for a pick to count
 PUSH_DISTANCE = 0.10  # m along the asked direction
@@ -24,7 +28,7 @@ class TaskStatus:
     progress: float | None
 
 
-def _clip01(x: float) -> float:
+def clip01(x: float) -> float:
     return float(min(1.0, max(0.0, x)))
 
 
@@ -61,7 +65,7 @@ class TaskEvaluator:
 
     def _reach(self, data: mujoco.MjData) -> float:
         d = float(np.linalg.norm(self.world.ee_pos(data) - self._obj(data)))
-        return _clip01(1.0 - max(0.0, d - 0.01) / self.reach0)
+        return clip01(1.0 - max(0.0, d - 0.01) / self.reach0)
 
     def _lift(self, data: mujoco.MjData) -> float:
         return float(self._obj(data)[2] - (TABLE_TOP + CUBE_HALF))
@@ -72,7 +76,7 @@ class TaskEvaluator:
         lift = float(self._obj(data)[2] - self.start[2])
         if lift >= LIFT_HEIGHT:
             return TaskStatus(success=True, progress=1.0)
-        return TaskStatus(success=False, progress=0.4 * self._reach(data) + 0.6 * _clip01(lift / LIFT_HEIGHT))
+        return TaskStatus(success=False, progress=0.4 * self._reach(data) + 0.6 * clip01(lift / LIFT_HEIGHT))
 
     def _push(self, data: mujoco.MjData) -> TaskStatus:
         assert self.spec.direction is not None
@@ -81,7 +85,7 @@ class TaskEvaluator:
         on_table = self._lift(data) < 0.03
         if moved >= PUSH_DISTANCE and on_table:
             return TaskStatus(success=True, progress=1.0)
-        return TaskStatus(success=False, progress=0.3 * self._reach(data) + 0.7 * _clip01(moved / PUSH_DISTANCE))
+        return TaskStatus(success=False, progress=0.3 * self._reach(data) + 0.7 * clip01(moved / PUSH_DISTANCE))
 
     def _target_xy(self, data: mujoco.MjData) -> np.ndarray:
         assert self.spec.target is not None
@@ -99,8 +103,8 @@ class TaskEvaluator:
             placed = float(np.linalg.norm(offset)) < CUBE_HALF and 1.6 * CUBE_HALF < dz < 2.4 * CUBE_HALF
         if placed and released:
             return TaskStatus(success=True, progress=1.0)
-        closeness = _clip01(1.0 - float(np.linalg.norm(offset)) / self.dist0)
-        carried = _clip01(self._lift(data) / LIFT_HEIGHT)
+        closeness = clip01(1.0 - float(np.linalg.norm(offset)) / self.dist0)
+        carried = clip01(self._lift(data) / LIFT_HEIGHT)
         return TaskStatus(success=False,
                           progress=0.2 * self._reach(data) + 0.2 * carried + 0.5 * closeness + 0.1 * float(placed))
 
@@ -114,6 +118,14 @@ class TaskEvaluator:
         return inside and local[2] < CUBE_HALF * 2.5
 
 
+def make_evaluator(world: World, spec: TaskSpec, data: mujoco.MjData) -> TaskEvaluator | SceneTaskEvaluator:
+    """The evaluator for one part: the scene tasks (`sim_engine.scene_tasks`) score fixtures, this module
+    scores cubes and the bowl."""
+    from sim_engine.scene_tasks import SceneTaskEvaluator, is_scene_task  # it imports this module
+
+    return SceneTaskEvaluator(world, spec, data) if is_scene_task(spec) else TaskEvaluator(world, spec, data)
+
+
 class SequenceEvaluator:
     """Scores the parts of a compound task in order. Part i+1 starts (records its start positions) at the
     state where part i first succeeded; success is the last part's; progress is (parts done + the current
@@ -123,7 +135,7 @@ class SequenceEvaluator:
         self.world = world
         self.parts = parts or (TaskSpec(family=TaskFamily.NONE),)
         self.index = 0
-        self.current = TaskEvaluator(world, self.parts[0], data)
+        self.current = make_evaluator(world, self.parts[0], data)
 
     @property
     def task(self) -> TaskSpec:
@@ -134,7 +146,7 @@ class SequenceEvaluator:
         status = self.current(data)
         while status.success and self.index + 1 < len(self.parts):
             self.index += 1
-            self.current = TaskEvaluator(self.world, self.parts[self.index], data)
+            self.current = make_evaluator(self.world, self.parts[self.index], data)
             status = self.current(data)
         n = len(self.parts)
         if n == 1 or status.progress is None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from schemas.errors import ValidationError
 from schemas.task import TaskFamily, TaskSpec, Understanding
-from sim_engine.instructions import BOWL_WORDS, COLOUR_WORDS, _box_means_cube, _tokens, interpret_clauses
+from sim_engine.instructions import BIN_WORDS, BOWL_WORDS, COLOUR_WORDS, _box_means_cube, _tokens, interpret_clauses
 from sim_engine.scene import SceneSpec, get_scene
 
 OTHER_COLOURS = {"purple", "violet", "yellow", "orange", "pink", "black", "white", "grey", "gray", "brown",
@@ -20,7 +20,10 @@ OTHER_COLOURS = {"purple", "violet", "yellow", "orange", "pink", "black", "white
 CUBE_NOUNS = {"cube", "cubes", "block", "blocks", "box", "boxes", "brick", "bricks", "one", "square"}
 OBJECT_NOUNS = {"ball", "sphere", "cup", "mug", "bottle", "plate", "apple", "banana", "kettle",
                 "microwave", "cabinet", "drawer", "shelf", "sponge", "spoon", "fork", "knife", "pen", "marker",
-                "towel", "cloth", "toy", "cylinder", "pyramid", "lid", "pan", "pot", "jar", "carrot"}
+                "towel", "cloth", "toy", "cylinder", "pyramid", "lid", "pan", "pot", "jar", "carrot", "cupboard",
+                "burner", "stove", "oven", "hob", "cooktop", "sink", "fridge", "rack"}
+# furniture words -> the fixture they name (SceneSpec.fixtures); BIN_WORDS name the bin where there is one
+FIXTURE_ALIASES = {"cupboard": "cabinet", "cupboards": "cabinet", "rack": "shelf", "bins": "bin"}
 MAX_GAP = 2  # words allowed between a colour and its noun ("red wooden cube")
 DIRECTION_TEXT = {"left": "to the left", "right": "to the right", "forward": "away from the robot",
                   "back": "towards the robot"}
@@ -46,7 +49,8 @@ def understand(instruction: str, scene: SceneSpec | str, *, previous: Sequence[s
 
 def parse(instruction: str, scene: SceneSpec, *, previous: Sequence[str] = ()) -> Understanding:
     """`understand` without the refusal: what the episode loop scores (old instructions keep running)."""
-    clauses = interpret_clauses(instruction, bowl=scene.bowl, subject=_last_subject(previous, scene))
+    clauses = interpret_clauses(instruction, bowl=scene.bowl, subject=_last_subject(previous, scene),
+                                fixtures=scene.fixtures)
     parts: tuple[TaskSpec, ...] = ()
     for _, t in clauses:  # "pick up the red cube and hold it": one part, not the same part twice
         if _scorable(t, scene) and (not parts or parts[-1] != t):
@@ -63,15 +67,22 @@ def parse(instruction: str, scene: SceneSpec, *, previous: Sequence[str] = ()) -
 
 
 def describe(task: TaskSpec) -> str:
-    """A one-line summary of a scored part: "pick up · red cube", "put · blue cube · in the bowl"."""
-    obj = f"{task.object} cube"
+    """A one-line summary of a scored part: "pick up · red cube", "put · blue cube · in the bowl",
+    "put · red cube · on the shelf", "open · microwave", "move · kettle · to the left"."""
+    obj = _label(task.object)
+    if task.family is TaskFamily.OPEN:
+        return f"open · {obj}"
+    if task.family is TaskFamily.PUSH and task.object == "kettle":
+        return f"move · {obj} · {DIRECTION_TEXT.get(task.direction or '', task.direction)}"
     if task.family is TaskFamily.PICK:
         return f"pick up · {obj}"
     if task.family is TaskFamily.PUSH:
         return f"push · {obj} · {DIRECTION_TEXT.get(task.direction or '', task.direction)}"
     if task.family is TaskFamily.PLACE:
-        if task.target == "bowl":
-            return f"put · {obj} · in the bowl"
+        if task.target in ("bowl", "bin", "microwave"):
+            return f"put · {obj} · in the {task.target}"
+        if task.target == "shelf":
+            return f"put · {obj} · on the shelf"
         return f"stack · {obj} · on the {task.target} cube"
     return NO_METRIC
 
@@ -81,7 +92,7 @@ def missing_objects(instruction: str, scene: SceneSpec) -> list[str]:
     words = _tokens(instruction)
     missing: list[str] = []
     for i in range(len(words)):
-        if _fixture(words[i]) in scene.fixtures:  # "the bin" in the warehouse is its bin, not a bowl
+        if _fixture(words, i, scene) in scene.fixtures:  # "the bin" in the warehouse is its bin, not a bowl
             continue
         name = _mention(words, i)
         if name is not None and name not in scene_objects(scene) and name not in missing:
@@ -100,26 +111,45 @@ def _mention(words: list[str], i: int) -> str | None:
         return f"{colour} cube" if noun in CUBE_NOUNS else f"{colour} {noun}"
     if w in BOWL_WORDS and not (w == "box" and _box_means_cube(words[: i + 1])):
         return "bowl"
-    if w in OBJECT_NOUNS and not (i > 0 and words[i - 1] in {*COLOUR_WORDS, *OTHER_COLOURS}):
-        return w
+    noun = _singular(w)
+    if noun in OBJECT_NOUNS and not (i > 0 and words[i - 1] in {*COLOUR_WORDS, *OTHER_COLOURS}):
+        return noun
     return None
 
 
-def _fixture(word: str) -> str:
-    """Singular of a furniture word ("cabinets" -> "cabinet")."""
-    return word[:-1] if word.endswith("s") and word[:-1] in OBJECT_NOUNS | {"bin"} else word
+def _singular(word: str) -> str:
+    """"cabinets" -> "cabinet", "shelves" -> "shelf" (for object nouns; other words unchanged)."""
+    if word == "shelves":
+        return "shelf"
+    return word[:-1] if word.endswith("s") and word[:-1] in OBJECT_NOUNS else word
+
+
+def _fixture(words: list[str], i: int, scene: SceneSpec) -> str:
+    """The fixture word `i` names ("cupboards" -> "cabinet"; "container" -> "bin" where there is a bin)."""
+    w = words[i]
+    if "bin" in scene.fixtures and w in BIN_WORDS and not (w == "box" and _box_means_cube(words[: i + 1])):
+        return "bin"
+    return FIXTURE_ALIASES.get(w, _singular(w))
 
 
 def _scorable(task: TaskSpec, scene: SceneSpec) -> bool:
-    present = {*scene.cubes, *(("bowl",) if scene.bowl else ())}
-    return task.has_metric and task.object in present and task.target in (None, *present)
+    if task.family is TaskFamily.OPEN:
+        return task.object in scene.fixtures
+    movable = {*scene.cubes, *(f for f in scene.fixtures if f == "kettle")}
+    targets = {*scene.cubes, *(("bowl",) if scene.bowl else ()), *scene.fixtures}
+    return task.has_metric and task.object in movable and task.target in (None, *targets)
+
+
+def _label(name: str | None) -> str:
+    """How an object of a TaskSpec is named to the voter: "red cube", "bowl", "microwave"."""
+    return f"{name} cube" if name in COLOUR_WORDS.values() else str(name)
 
 
 def _named(parts: tuple[TaskSpec, ...]) -> tuple[str, ...]:
     names: list[str] = []
     for p in parts:
         for n in (p.object, p.target):
-            label = None if n is None else ("bowl" if n == "bowl" else f"{n} cube")
+            label = None if n is None else _label(n)
             if label is not None and label not in names:
                 names.append(label)
     return tuple(names)
@@ -131,6 +161,6 @@ def _last_subject(previous: Sequence[str], scene: SceneSpec) -> str | None:
         previous = (previous,)
     subject: str | None = None
     for text in previous:
-        for _, task in interpret_clauses(text, bowl=scene.bowl, subject=subject):
-            subject = task.object or subject
+        for _, task in interpret_clauses(text, bowl=scene.bowl, subject=subject, fixtures=scene.fixtures):
+            subject = task.object if task.family is not TaskFamily.OPEN and task.object else subject
     return subject
