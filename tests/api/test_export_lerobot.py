@@ -1,10 +1,11 @@
-"""`arena export lerobot`: voted battles as a LeRobot v3.0 dataset plus the exact sidecar.
+"""`arena export lerobot`: battles (every one, or only the voted ones) as a LeRobot v3.0 dataset plus the exact
+sidecar.
 
 Validated against LeRobot's published v3.0 layout (lerobot.datasets.utils of LeRobot 0.4: path templates,
 info.json keys, the episodes and tasks tables) by reading the files back with pyarrow and comparing every
 frame with the source trajectories. `lerobot` itself cannot be installed beside torch 2.13 (it pins
-torch < 2.11); when ARENA_LEROBOT_PYTHON names an interpreter that has it, its `LeRobotDataset` loads the
-export too (see docs/data.md).
+torch < 2.11): scripts/lerobot_env builds an environment apart that has it, and when ARENA_LEROBOT_PYTHON
+names its interpreter, LeRobot's own `LeRobotDataset` loads the export too (see docs/data.md).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import pytest
 
 from api.lab import export_lerobot_files as files
 from api.lab.export_lerobot import export_lerobot, state_columns
-from api.lab.export_trajectories import selected_votes
+from api.lab.export_trajectories import selected_battles
 from api.store import SqliteStore
 from policy_host.registry import Registry
-from replay_format import decode_replay
+from replay_format import Replay, decode_replay
 from schemas.records import Side, VoteChoice
 from sim_engine.episode import EpisodeSpec, run_episode
 from tests.api import store_records as records
@@ -43,7 +44,8 @@ except ImportError:  # PyAV is optional (pip install av); without it the export 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]]:
-    """A store with two voted battles of one turn each (four real episodes, 6 control steps)."""
+    """A store with two voted battles of one turn each (four real episodes, 6 control steps), then one
+    battle without a vote (the first two episodes again)."""
     folder = tmp_path_factory.mktemp("lerobot")
     registry = Registry.from_file()
     replays = []
@@ -51,14 +53,17 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]]
         spec = EpisodeSpec(robot_id="franka", scene_id="table", instruction=instruction, seed=seed, max_steps=6)
         replays.append(run_episode(spec, registry.build(policy)).replay)
     store = SqliteStore(folder / "arena.db")
-    for b in range(2):
+    for b in range(3):
         sid, bid, tid = f"s{b}", f"b{b}", f"t{b}"
         store.create_session(records.session(sid, voter="v"), records.battle(bid, sid=sid))
-        turn = msgspec.structs.replace(records.turn(tid, bid=bid), instruction=EPISODES[2 * b][1])
+        turn = msgspec.structs.replace(records.turn(tid, bid=bid), instruction=EPISODES[2 * b % 4][1])
         eps = [records.episode(f"e{b}{s.value[0]}", s, tid=tid, bid=bid) for s in (Side.LEFT, Side.RIGHT)]
         store.create_turn(turn, eps)
         for k, ep in enumerate(eps):
-            store.finish_episode(ep.id, records.result_for(replays[2 * b + k]), replays[2 * b + k], 300.0)
+            data = replays[(2 * b + k) % len(replays)]
+            store.finish_episode(ep.id, records.result_for(data), data, 300.0)
+        if b == 2:
+            continue
         vote = records.vote(f"v{b}", bid=bid, at=200.0 + b, choice=VoteChoice.RIGHT)
         store.record_vote(msgspec.structs.replace(vote, voter_id="voter-1"))
     store.close()
@@ -70,7 +75,7 @@ def exported(source: tuple[Path, list[bytes]]) -> Path:
     folder, _ = source
     store = SqliteStore(folder / "arena.db")
     try:
-        counts = export_lerobot(store, selected_votes(store, None, None, None), folder / "out", SALT,
+        counts = export_lerobot(store, selected_battles(store, None, None, None, voted_only=True), folder / "out", SALT,
                                 cameras=CAMERAS, width=128, height=96)
     finally:
         store.close()
@@ -144,13 +149,30 @@ def test_sidecar_keeps_the_exact_states_the_vlar_and_the_vote(exported: Path, so
     assert [x["side"] for x in lines] == ["left", "right", "left", "right"]
 
 
+def test_without_voted_only_unvoted_battles_come_too_with_a_null_vote(source: tuple[Path, list[bytes]],
+                                                                      tmp_path: Path) -> None:
+    store = SqliteStore(source[0] / "arena.db")
+    try:
+        counts = export_lerobot(store, selected_battles(store, None, None, None), tmp_path, SALT, cameras=())
+    finally:
+        store.close()
+    assert counts["episodes"] == 6
+    lines = [json.loads(x) for x in (tmp_path / "arena" / "episodes.jsonl").read_text().splitlines()]
+    assert [(x["battle_id"], x["vote"] is None) for x in lines] == [
+        ("b0", False), ("b0", False), ("b1", False), ("b1", False), ("b2", True), ("b2", True)]
+    assert [x["policy"] for x in lines[4:]] == ["pi0", "octo"]  # the operator's file: policies are named
+    assert [(tmp_path / x["vlar"]).read_bytes() for x in lines[4:]] == source[1][:2]
+    data = pq.read_table(tmp_path / "data" / "chunk-000" / "file-000.parquet").to_pydict()
+    assert max(data["episode_index"]) == 5
+
+
 def test_files_roll_over_by_size(source: tuple[Path, list[bytes]], tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(files, "DATA_FILE_MB", 1e-6)  # every episode starts a new file
     store = SqliteStore(source[0] / "arena.db")
     try:
-        export_lerobot(store, selected_votes(store, None, None, None), tmp_path, SALT, cameras=CAMERAS,
-                       width=64, height=48)
+        export_lerobot(store, selected_battles(store, None, None, None, voted_only=True), tmp_path, SALT,
+                       cameras=CAMERAS, width=64, height=48)
     finally:
         store.close()
     episodes = pq.read_table(tmp_path / "meta" / "episodes" / "chunk-000" / "file-000.parquet").to_pylist()
@@ -164,29 +186,79 @@ def test_files_roll_over_by_size(source: tuple[Path, list[bytes]], tmp_path: Pat
 
 
 LOADER = """
-import json, sys
+import sys
 import numpy as np
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
-ds = LeRobotDataset("arena/export", root=sys.argv[1], download_videos=False)
-out = {"episodes": ds.num_episodes, "frames": ds.num_frames, "first": {}}
-for i in (0, len(ds) - 1):
-    item = ds[i]
-    out["first"][str(i)] = {"state": item["observation.state"].tolist(), "action": item["action"].tolist(),
-                            "task": item["task"], "episode": int(item["episode_index"])}
-print(json.dumps(out))
+from lerobot.datasets.video_utils import get_safe_default_codec
+root, out = sys.argv[1:3]
+ds = LeRobotDataset("arena/export", root=root, download_videos=False, delta_timestamps={"action": [-0.02, 0.0, 0.02]})
+items = [ds[i] for i in range(len(ds))]
+keys = ("observation.state", "action", "action_is_pad", "timestamp", "frame_index", "episode_index", "index",
+        "task_index")
+arrays = {k: np.stack([item[k].numpy() for item in items]) for k in keys}
+for k in ds.meta.video_keys:  # float32 in [0, 1], channels first, as a policy gets them
+    arrays[k] = np.stack([np.rint(item[k].numpy().transpose(1, 2, 0) * 255).astype(np.uint8) for item in items])
+np.savez(out, **arrays, task=np.array([item["task"] for item in items]), video_keys=np.array(ds.meta.video_keys),
+         sizes=np.array([ds.num_episodes, ds.num_frames, ds.fps]), backend=np.array(get_safe_default_codec()))
 """
 
 
+def _action_windows(replays: list[Replay]) -> tuple[np.ndarray, np.ndarray]:
+    """The action window [t-1, t, t+1] LeRobot builds from delta_timestamps: at an episode's edge the
+    episode's first/last action again, flagged as padding."""
+    window, pad = [], []
+    for r in replays:
+        at = np.arange(r.n_frames)[:, None] + np.array([-1, 0, 1])
+        window.append(r.frames["ctrl"].astype(np.float32)[np.clip(at, 0, r.n_frames - 1)])
+        pad.append((at < 0) | (at >= r.n_frames))
+    return np.concatenate(window), np.concatenate(pad)
+
+
+def _check_video(frames: np.ndarray, mp4: Path, replays: list[Replay], camera: str) -> None:
+    """Each item's image is the very frame PyAV decodes at the same place in the MP4 (LeRobot seeks to the
+    episode's from_timestamp plus the frame's timestamp), up to the RGB conversion of two FFmpeg builds
+    (seen: identical; an episode one frame off scores 1.0 to 1.5 at its worst frame here), and the render of
+    the frame's own exact state up to the lossy codec (seen: at most 2.6)."""
+    import av
+
+    from api.lab.export_render import render_frames
+
+    with av.open(str(mp4)) as container:
+        decoded = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    assert frames.shape == decoded.shape == (sum(r.n_frames for r in replays), 96, 128, 3)
+    assert np.abs(frames.astype(int) - decoded.astype(int)).mean(axis=(1, 2, 3)).max() < 0.1
+    rendered = np.stack([image for r in replays for _, image in render_frames(r, (camera,), 128, 96)])
+    assert np.abs(frames.astype(int) - rendered.astype(int)).mean(axis=(1, 2, 3)).max() < 5
+
+
 @pytest.mark.skipif(not os.environ.get("ARENA_LEROBOT_PYTHON"),
-                    reason="set ARENA_LEROBOT_PYTHON to an interpreter with lerobot 0.4 (docs/data.md)")
-def test_lerobot_loads_the_export(exported: Path, source: tuple[Path, list[bytes]]) -> None:
-    run = subprocess.run([os.environ["ARENA_LEROBOT_PYTHON"], "-c", LOADER, str(exported)], capture_output=True,
-                         text=True, timeout=600)
+                    reason="set ARENA_LEROBOT_PYTHON to an interpreter with lerobot 0.4.4 (scripts/lerobot_env)")
+def test_lerobot_loads_the_export(exported: Path, source: tuple[Path, list[bytes]], tmp_path: Path) -> None:
+    """LeRobot 0.4.4's own `LeRobotDataset`, offline, on the export: every frame's state and action (with an
+    action window across the episode edges), timestamps, indices, tasks, and the video frame it decodes."""
+    before = sorted(p.relative_to(exported) for p in exported.rglob("*"))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    run = subprocess.run([os.environ["ARENA_LEROBOT_PYTHON"], "-c", LOADER, str(exported), str(tmp_path / "got.npz")],
+                         capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
-    loaded = json.loads(run.stdout.strip().splitlines()[-1])
-    assert (loaded["episodes"], loaded["frames"]) == (4, sum(decode_replay(r).n_frames for r in source[1]))
-    first = decode_replay(source[1][0])
-    columns, _ = state_columns(first)
-    expected = first.frames["qpos"][0, columns].astype(np.float32)
-    np.testing.assert_array_equal(np.float32(loaded["first"]["0"]["state"]), expected)
-    assert loaded["first"]["0"]["task"] == "pick up the red cube"
+    assert sorted(p.relative_to(exported) for p in exported.rglob("*")) == before  # nothing fetched or written
+    got = np.load(tmp_path / "got.npz")
+    replays = [decode_replay(r) for r in source[1]]
+    lengths = [r.n_frames for r in replays]
+    assert got["sizes"].tolist() == [4, sum(lengths), 50]
+    columns, _ = state_columns(replays[0])
+    np.testing.assert_array_equal(got["observation.state"],
+                                  np.concatenate([r.frames["qpos"][:, columns] for r in replays]).astype(np.float32))
+    actions, padding = _action_windows(replays)
+    np.testing.assert_array_equal(got["action"], actions)
+    np.testing.assert_array_equal(got["action_is_pad"], padding)
+    np.testing.assert_array_equal(got["frame_index"], np.concatenate([np.arange(n) for n in lengths]))
+    np.testing.assert_array_equal(got["episode_index"], np.repeat(np.arange(4), lengths))
+    np.testing.assert_array_equal(got["index"], np.arange(sum(lengths)))
+    np.testing.assert_allclose(got["timestamp"], got["frame_index"] / 50, atol=1e-6)
+    assert got["task"].tolist() == [e[1] for e, n in zip(EPISODES, lengths, strict=True) for _ in range(n)]
+    np.testing.assert_array_equal(got["task_index"], np.repeat([0, 0, 1, 1], lengths))
+    assert got["video_keys"].tolist() == [f"observation.images.{c}" for c in CAMERAS]
+    for camera in CAMERAS:
+        key = f"observation.images.{camera}"
+        _check_video(got[key], exported / "videos" / key / "chunk-000" / "file-000.mp4", replays, camera)
