@@ -112,9 +112,9 @@ class LeRobotExport:
         n = replay.n_frames
         first = self.frames
         task = self.tasks.setdefault(record["instruction"], len(self.tasks))
-        self._append_frames(replay, columns, task)
+        stats = self._append_frames(replay, columns, task)
         video = self._append_videos(replay) if self.videos else {}
-        self._append_episode(n, first, record["instruction"], video)
+        self._append_episode(n, first, record["instruction"], video, stats)
         path = f"arena/vlar/episode_{self.episodes:06d}.vlar"
         (self.out / path).parent.mkdir(parents=True, exist_ok=True)
         (self.out / path).write_bytes(data)
@@ -134,13 +134,14 @@ class LeRobotExport:
         self.file_bytes = 0
         self._open_files(*self.dims)
 
-    def _append_frames(self, replay: Replay, columns: list[int], task: int) -> None:
+    def _append_frames(self, replay: Replay, columns: list[int], task: int) -> dict[str, dict[str, np.ndarray]]:
+        """Append the episode's rows; returns its per-feature statistics."""
         f = replay.frames
         n = replay.n_frames
         state = np.ascontiguousarray(f["qpos"][:, columns], dtype=np.float32)
         action = np.ascontiguousarray(f["ctrl"], dtype=np.float32)
-        self.stats["observation.state"].add(state)
-        self.stats["action"].add(action)
+        stats = {"observation.state": self.stats["observation.state"].add(state),
+                 "action": self.stats["action"].add(action)}
         index = np.arange(self.frames, self.frames + n)
         frame_index = np.arange(n)
         flat = lambda a, dtype: pa.FixedSizeListArray.from_arrays(pa.array(a.reshape(-1), dtype), a.shape[1])  # noqa: E731
@@ -154,6 +155,7 @@ class LeRobotExport:
                             "frame_index": pa.array(frame_index), "time": pa.array(f["time"]),
                             "qpos": flat(f["qpos"], pa.float64()), "qvel": flat(f["qvel"], pa.float64()),
                             "ctrl": flat(f["ctrl"], pa.float64())})
+        return stats
 
     def _append_videos(self, replay: Replay) -> dict[str, tuple[float, float]]:
         from api.lab.export_render import render_frames
@@ -163,7 +165,8 @@ class LeRobotExport:
             self.videos[f"observation.images.{camera}"].append(image)
         return {key: (spans[key], writer.frames / self.fps) for key, writer in self.videos.items()}
 
-    def _append_episode(self, n: int, first: int, task: str, video: dict[str, tuple[float, float]]) -> None:
+    def _append_episode(self, n: int, first: int, task: str, video: dict[str, tuple[float, float]],
+                        stats: dict[str, dict[str, np.ndarray]]) -> None:
         where = self._where()
         row: dict[str, pa.Array] = {"episode_index": pa.array([self.episodes]), "tasks": pa.array([[task]]),
                                     "length": pa.array([n]), "data/chunk_index": pa.array([where["chunk_index"]]),
@@ -175,6 +178,8 @@ class LeRobotExport:
             row |= {f"videos/{key}/chunk_index": pa.array([where["chunk_index"]]),
                     f"videos/{key}/file_index": pa.array([where["file_index"]]),
                     f"videos/{key}/from_timestamp": pa.array([start]), f"videos/{key}/to_timestamp": pa.array([end])}
+        for feature, values in stats.items():  # LeRobot rebuilds stats.json from these when it edits a dataset
+            row |= {f"stats/{feature}/{k}": pa.array([v.tolist()]) for k, v in values.items()}
         if self.meta is None:
             self.meta = files.ParquetAppender(self.out / files.EPISODES_PATH.format(chunk_index=0, file_index=0),
                                               pa.schema([(k, v.type) for k, v in row.items()]))

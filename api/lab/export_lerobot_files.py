@@ -57,8 +57,24 @@ class ParquetAppender:
         self.writer.close()
 
 
+QUANTILES = (0.01, 0.10, 0.50, 0.90, 0.99)  # LeRobot's default quantiles, keyed q01 ... q99
+
+
+def episode_stats(rows: np.ndarray) -> dict[str, np.ndarray]:
+    """One episode's statistics of a float vector feature, as LeRobot's writer keeps them per episode
+    (meta/episodes `stats/<feature>/<stat>`): min, max, mean, std, count and the quantiles (exact here)."""
+    rows = rows.astype(np.float64).reshape(len(rows), -1)
+    stats = {"min": rows.min(axis=0), "max": rows.max(axis=0), "mean": rows.mean(axis=0), "std": rows.std(axis=0),
+             "count": np.array([len(rows)])}
+    for q, value in zip(QUANTILES, np.quantile(rows, QUANTILES, axis=0), strict=True):
+        stats[f"q{round(q * 100):02d}"] = value
+    return stats
+
+
 class RunningStats:
-    """min, max, mean, std and count of a float vector feature, over every frame, in constant memory."""
+    """The dataset's statistics of a float vector feature, over every frame, in constant memory: min, max,
+    mean and std exactly; each quantile as the frame-weighted mean of the episodes' quantiles (how LeRobot
+    aggregates them, `lerobot.datasets.compute_stats.aggregate_feature_stats`)."""
 
     def __init__(self, dim: int) -> None:
         self.count = 0
@@ -66,21 +82,27 @@ class RunningStats:
         self.squares = np.zeros(dim)
         self.low = np.full(dim, np.inf)
         self.high = np.full(dim, -np.inf)
+        self.quantiles = {f"q{round(q * 100):02d}": np.zeros(dim) for q in QUANTILES}
 
-    def add(self, rows: np.ndarray) -> None:
+    def add(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Count one episode's rows; returns that episode's own statistics."""
+        episode = episode_stats(rows)
         rows = rows.astype(np.float64).reshape(len(rows), -1)
         self.count += len(rows)
         self.total += rows.sum(axis=0)
         self.squares += (rows * rows).sum(axis=0)
-        self.low = np.minimum(self.low, rows.min(axis=0, initial=np.inf))
-        self.high = np.maximum(self.high, rows.max(axis=0, initial=-np.inf))
+        self.low = np.minimum(self.low, episode["min"])
+        self.high = np.maximum(self.high, episode["max"])
+        for key in self.quantiles:
+            self.quantiles[key] += episode[key] * len(rows)
+        return episode
 
     def as_json(self) -> dict:
         n = max(self.count, 1)
         mean = self.total / n
         std = np.sqrt(np.maximum(self.squares / n - mean * mean, 0.0))
         return {"min": self.low.tolist(), "max": self.high.tolist(), "mean": mean.tolist(), "std": std.tolist(),
-                "count": [self.count]}
+                "count": [self.count], **{k: (v / n).tolist() for k, v in self.quantiles.items()}}
 
 
 def write_tasks(out: Path, tasks: dict[str, int]) -> None:

@@ -189,8 +189,9 @@ LOADER = """
 import sys
 import numpy as np
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
+from lerobot.datasets.dataset_tools import delete_episodes
 from lerobot.datasets.video_utils import get_safe_default_codec
-root, out = sys.argv[1:3]
+root, out, scratch = sys.argv[1:4]
 ds = LeRobotDataset("arena/export", root=root, download_videos=False, delta_timestamps={"action": [-0.02, 0.0, 0.02]})
 items = [ds[i] for i in range(len(ds))]
 keys = ("observation.state", "action", "action_is_pad", "timestamp", "frame_index", "episode_index", "index",
@@ -198,6 +199,11 @@ keys = ("observation.state", "action", "action_is_pad", "timestamp", "frame_inde
 arrays = {k: np.stack([item[k].numpy() for item in items]) for k in keys}
 for k in ds.meta.video_keys:  # float32 in [0, 1], channels first, as a policy gets them
     arrays[k] = np.stack([np.rint(item[k].numpy().transpose(1, 2, 0) * 255).astype(np.uint8) for item in items])
+# LeRobot's own editing tool: the new dataset's stats are aggregated from the kept episodes' stats/ columns
+kept = delete_episodes(ds, [0], output_dir=scratch, repo_id="arena/kept")
+for feature in ("observation.state", "action"):
+    arrays |= {f"stats/{feature}/{k}": np.asarray(v) for k, v in ds.meta.stats[feature].items()}
+    arrays |= {f"kept/{feature}/{k}": np.asarray(v) for k, v in kept.meta.stats[feature].items()}
 np.savez(out, **arrays, task=np.array([item["task"] for item in items]), video_keys=np.array(ds.meta.video_keys),
          sizes=np.array([ds.num_episodes, ds.num_frames, ds.fps]), backend=np.array(get_safe_default_codec()))
 """
@@ -238,7 +244,8 @@ def test_lerobot_loads_the_export(exported: Path, source: tuple[Path, list[bytes
     action window across the episode edges), timestamps, indices, tasks, and the video frame it decodes."""
     before = sorted(p.relative_to(exported) for p in exported.rglob("*"))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    run = subprocess.run([os.environ["ARENA_LEROBOT_PYTHON"], "-c", LOADER, str(exported), str(tmp_path / "got.npz")],
+    run = subprocess.run([os.environ["ARENA_LEROBOT_PYTHON"], "-c", LOADER, str(exported), str(tmp_path / "got.npz"),
+                          str(tmp_path / "kept")],
                          capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     assert sorted(p.relative_to(exported) for p in exported.rglob("*")) == before  # nothing fetched or written
@@ -262,3 +269,31 @@ def test_lerobot_loads_the_export(exported: Path, source: tuple[Path, list[bytes
     for camera in CAMERAS:
         key = f"observation.images.{camera}"
         _check_video(got[key], exported / "videos" / key / "chunk-000" / "file-000.mp4", replays, camera)
+    _check_stats(got, replays, columns)
+
+
+QUANTILE_KEYS = ("q01", "q10", "q50", "q90", "q99")
+
+
+def _expected_stats(rows: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """min/max/mean/std over every row; each quantile as the row-weighted mean of the episodes' quantiles."""
+    every = np.concatenate(rows).astype(np.float64)
+    n = np.array([len(r) for r in rows], dtype=np.float64)[:, None]
+    quantiles = np.stack([np.quantile(r.astype(np.float64), [0.01, 0.1, 0.5, 0.9, 0.99], axis=0) for r in rows])
+    return {"min": every.min(axis=0), "max": every.max(axis=0), "mean": every.mean(axis=0), "std": every.std(axis=0),
+            "count": np.array([len(every)]),
+            **{k: (quantiles[:, i] * n).sum(axis=0) / n.sum() for i, k in enumerate(QUANTILE_KEYS)}}
+
+
+def _check_stats(got: np.lib.npyio.NpzFile, replays: list[Replay], columns: list[int]) -> None:
+    """stats.json as LeRobot reads it, and the stats LeRobot's `delete_episodes` rebuilds from the kept
+    episodes' `stats/...` columns (empty without them), both equal to the statistics of the source frames."""
+    rows = {"observation.state": [r.frames["qpos"][:, columns].astype(np.float32) for r in replays],
+            "action": [r.frames["ctrl"].astype(np.float32) for r in replays]}
+    for feature, per_episode in rows.items():
+        for prefix, episodes in (("stats", per_episode), ("kept", per_episode[1:])):
+            expected = _expected_stats(episodes)
+            assert {k.split("/")[-1] for k in got.files if k.startswith(f"{prefix}/{feature}/")} == set(expected)
+            for key, value in expected.items():
+                np.testing.assert_allclose(got[f"{prefix}/{feature}/{key}"].reshape(-1), value, rtol=1e-9, atol=1e-9,
+                                           err_msg=f"{prefix}/{feature}/{key}")
