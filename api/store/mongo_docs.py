@@ -144,12 +144,13 @@ def client_from_url(url: str) -> tuple[MongoClient[Doc], str, WriteConcern]:
 
 
 def put_blob(db: Database[Doc], sha: str, data: bytes) -> None:
-    """Store `data` under its sha256 once: chunks first, then the head document that makes it visible."""
-    if db.blobs.find_one({"_id": sha}, {"_id": 1}) is not None:
-        return
+    """Store `data` under its sha256 once: chunks first, then the head document that makes it visible.
+    A small blob is one insert (a duplicate key means it is already there: same sha, same bytes)."""
     head: Doc = {"_id": sha, "size": len(data)}
     if len(data) <= CHUNK_BYTES:
         head["data"] = data
+    elif db.blobs.find_one({"_id": sha}, {"_id": 1}) is not None:
+        return
     else:
         chunks = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)]
         for i, chunk in enumerate(chunks):
