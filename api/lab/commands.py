@@ -14,6 +14,7 @@ from api.policy_commands import MODELS_HELP, registry
 
 if TYPE_CHECKING:
     from policy_host.learned.samples import Samples
+    from policy_host.registry import Registry
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +42,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--episodes", type=int, default=50)
     e.add_argument("--families", default="pick,place,stack,push")
     e.add_argument("--max-steps", type=int, default=60, help="control steps (60: the length of docs/eval's reports)")
+    e.add_argument("--robot", default="franka", help="robot to run on (one the policy drives)")
+    e.add_argument("--scene", default="table", help="scene to run in (place, into the bowl, only where there is one)")
     e.add_argument("--models", default=None, help=MODELS_HELP)
-    e.add_argument("--out", type=Path, default=None, help="report path without suffix (default docs/eval/<policy>)")
+    e.add_argument("--out", type=Path, default=None, help="report path without suffix (default docs/eval/<policy>, "
+                   "or docs/eval/grid/<policy>-<robot>-<scene> off the Franka table)")
     e.set_defaults(func=cmd_eval)
 
 
@@ -192,11 +196,31 @@ def _write_card_md(out: Path, card: dict) -> None:
     (out / "card.md").write_text("\n".join(lines))
 
 
+def _eval_cell(args: argparse.Namespace, models: Registry, families: list[str]) -> tuple[list[str], Path]:
+    """Check --robot and --scene; the families the scene can score (place needs a bowl) and the report path:
+    docs/eval/<policy> for the Franka table, else docs/eval/grid/<policy>-<robot>-<scene>."""
+    from schemas.errors import ValidationError
+    from sim_engine.scene import get_scene
+
+    entry = models.get(args.policy)
+    if args.robot not in entry.robots:
+        raise ValidationError("--robot", f"{args.policy} drives {entry.robots}, not {args.robot!r}")
+    scene = get_scene(args.scene, args.robot)
+    if not scene.bowl and "place" in families:
+        print(f"skipping place: the {args.scene} scene has no bowl")
+        families = [f for f in families if f != "place"]
+    table = (args.robot, args.scene) == ("franka", "table")
+    cell = Path("docs/eval/grid") / f"{args.policy}-{args.robot}-{args.scene}"
+    default = Path("docs/eval") / args.policy if table else cell
+    return families, args.out or default
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from sim_engine.evaluate import evaluate, write
 
     models = registry(args.models)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
+    families, out = _eval_cell(args, models, families)
     with _bar() as bar:
         tasks = {f: bar.add_task(f"{args.policy} · {f}", total=args.episodes, note="") for f in families}
         wins = dict.fromkeys(families, 0)
@@ -206,8 +230,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             bar.update(tasks[family], advance=1, note=f"{wins[family]}/{i + 1} succeeded")
 
         report = evaluate(lambda: models.build(args.policy), args.policy, families, args.episodes,
-                          max_steps=args.max_steps, progress=step)
-    out = args.out or Path("docs/eval") / args.policy
+                          robot=args.robot, scene=args.scene, max_steps=args.max_steps, progress=step)
     md, js = write(report, out)
     print(report.to_markdown())
     print(f"wrote {md} and {js}")

@@ -5,6 +5,7 @@ never a traceback."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -97,6 +98,28 @@ def test_eval_reads_arena_models(arena_models, tmp_path, capsys) -> None:
                        "--max-steps", "2", "--out", str(report))
     assert code == 0, err
     assert "only-here" in report.with_suffix(".md").read_text()
+
+
+def test_eval_runs_in_a_robot_scene_cell(tmp_path, capsys) -> None:
+    report = tmp_path / "report"
+    code, out, err = run(capsys, "eval", "--policy", "zero", "--robot", "widowx", "--scene", "warehouse",
+                         "--episodes", "1", "--families", "pick,place", "--max-steps", "2", "--out", str(report))
+    assert code == 0, err
+    assert "skipping place: the warehouse scene has no bowl" in out
+    saved = json.loads(report.with_suffix(".json").read_text())
+    assert (saved["robot"], saved["scene"]) == ("widowx", "warehouse")
+    assert [f["family"] for f in saved["families"]] == ["pick"]
+    assert "Robot `widowx`, scene `warehouse`" in report.with_suffix(".md").read_text()
+
+
+def test_eval_refuses_a_robot_the_policy_does_not_drive(arena_models, tmp_path, capsys) -> None:
+    args = ("--episodes", "1", "--families", "pick", "--out", str(tmp_path / "r"))
+    code, _, err = run(capsys, "eval", "--policy", "only-here", "--robot", "widowx", *args)
+    assert (code, err) == (2, "error: --robot: only-here drives ['franka'], not 'widowx'\n")
+    code, _, err = run(capsys, "eval", "--policy", "zero", "--scene", "moon", *args, "--models", str(DEFAULT_PATH))
+    assert code == 2
+    assert "moon" in err
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_policy_server_reads_arena_models(arena_models) -> None:

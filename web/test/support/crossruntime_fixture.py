@@ -1,8 +1,9 @@
 """Reference poses from native MuJoCo for the browser engine's cross-runtime test.
 
     .venv/bin/python web/test/support/crossruntime_fixture.py OUT_DIR [--robot franka] [--scenes table ...]
+    .venv/bin/python web/test/support/crossruntime_fixture.py OUT_DIR --cells all | ROBOT/SCENE ...
 
-For each scene it writes, under OUT_DIR/<scene>/:
+For each scene of `--robot` it writes, under OUT_DIR/<scene>/ (with `--cells`, OUT_DIR/<robot>-<scene>/):
 
     bundle.msgpack   the scene bundle exactly as GET /api/scenes/{id}/bundle serves it
     episode.vlar     a real arena episode (the scripted expert moving a cube), as the worker stores it
@@ -11,9 +12,10 @@ For each scene it writes, under OUT_DIR/<scene>/:
                      xpos, xquat, xmat, geom_xpos, geom_xmat, site_xpos, site_xmat, and `mj_camlight`'s
                      cam_xpos, cam_xmat
 
-and OUT_DIR/index.json: the MuJoCo version, and per scene the frames chosen, model sizes, object names,
-and each .bin file's shape. Every .bin file is little-endian float64 in C order, so the Node side needs
-neither the .vlar decoder nor msgpack to read it.
+and OUT_DIR/index.json: the MuJoCo version, every robot/scene cell the server offers (`offered`), and per
+cell ("robot/scene" under `cells`; with `--scenes`, also by scene under `scenes`) the frames chosen, model
+sizes, object names, and each .bin file's shape. Every .bin file is little-endian float64 in C order, so the
+Node side needs neither the .vlar decoder nor msgpack to read it.
 
 The reference model is compiled from the msgpack bytes written here, not from sim_engine's cache, and is
 checked to be byte-identical (mj_saveModel) to the model the episode ran on.
@@ -35,12 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from policy_host.registry import Registry  # noqa: E402
 from replay_format import decode_replay  # noqa: E402
 from sim_engine.episode import EpisodeSpec, run_episode  # noqa: E402
-from sim_engine.scene import CUBE_HALF, TABLE_TOP, build_bundle  # noqa: E402
+from sim_engine.scene import CUBE_HALF, SCENES, TABLE_TOP, build_bundle  # noqa: E402
 from sim_engine.world import World, load_world  # noqa: E402
 
-# Instructions the scripted expert completes, so cubes slide, are grasped, lifted and set down.
+# Instructions the scripted expert completes, so cubes slide, are grasped, lifted and set down: into the bowl
+# where the scene has one, else onto another cube. The seed is the first of SEEDS the expert succeeds on
+# (the robot's own first: 5 keeps the Franka's episodes as they were).
 INSTRUCTIONS = {"table": "put the red cube in the bowl", "table-cubes": "stack the blue cube on the green cube"}
-POLICY, SEED, MAX_STEPS = "scripted-expert", 5, 60
+PLACE, STACK = INSTRUCTIONS["table"], INSTRUCTIONS["table-cubes"]
+SEEDS = (5, 4, 1, 6, 7, 0, 2, 3, 8, 9)
+POLICY, MAX_STEPS = "scripted-expert", 60
 POSE_FIELDS = {"xpos": ("nbody", 3), "xquat": ("nbody", 4), "xmat": ("nbody", 9),
                "geom_xpos": ("ngeom", 3), "geom_xmat": ("ngeom", 9),
                "site_xpos": ("nsite", 3), "site_xmat": ("nsite", 9),
@@ -107,6 +113,15 @@ def write_bin(path: Path, arr: np.ndarray) -> list[int]:
     return list(arr.shape)
 
 
+def offered_cells() -> list[str]:
+    """Every robot/scene pair the server offers (the catalogue's cells), as "robot/scene"."""
+    return [f"{robot}/{scene_id}" for scene_id, scene in SCENES.items() for robot in scene.robots]
+
+
+def instruction_for(scene_id: str) -> str:
+    return INSTRUCTIONS.get(scene_id) or (PLACE if SCENES[scene_id].bowl else STACK)
+
+
 def write_scene(out: Path, robot_id: str, scene_id: str, registry: Registry) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     body = served_bundle(robot_id, scene_id)
@@ -115,9 +130,12 @@ def write_scene(out: Path, robot_id: str, scene_id: str, registry: Registry) -> 
     model = compile_served(body)
     if model_bytes(model) != model_bytes(world.model):
         raise SystemExit(f"{scene_id}: the served bundle compiles to a different model than sim_engine's")
-    spec = EpisodeSpec(robot_id=robot_id, scene_id=scene_id, instruction=INSTRUCTIONS[scene_id], seed=SEED,
-                       max_steps=MAX_STEPS)
-    episode = run_episode(spec, registry.build(POLICY))
+    for seed in SEEDS:
+        spec = EpisodeSpec(robot_id=robot_id, scene_id=scene_id, instruction=instruction_for(scene_id), seed=seed,
+                           max_steps=MAX_STEPS)
+        episode = run_episode(spec, registry.build(POLICY))
+        if episode.outcome.success:
+            break
     (out / "episode.vlar").write_bytes(episode.replay)
     replay = decode_replay(episode.replay)
     qpos, time = replay.frames["qpos"], replay.frames["time"]
@@ -128,7 +146,8 @@ def write_scene(out: Path, robot_id: str, scene_id: str, registry: Registry) -> 
     for name, arr in reference_poses(model, qpos, time, frames).items():
         shapes[name] = write_bin(out / f"{name}.bin", arr)
     return {
-        "dir": scene_id, "instruction": spec.instruction, "seed": SEED, "policy": POLICY,
+        "dir": out.name, "robot_id": robot_id, "scene_id": scene_id, "instruction": spec.instruction,
+        "seed": seed, "policy": POLICY,
         "success": episode.outcome.success, "n_frames": int(qpos.shape[0]),
         "bundle_hash": build_bundle(robot_id, scene_id).content_hash,
         "replay_bundle_hash": replay.header.bundle_hash,
@@ -146,10 +165,18 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--robot", default="franka")
     ap.add_argument("--scenes", nargs="+", default=list(INSTRUCTIONS))
+    ap.add_argument("--cells", nargs="+", default=None, help='"all", or robot/scene pairs (overrides --scenes)')
     args = ap.parse_args()
     registry = Registry.from_file()
-    scenes = {s: write_scene(args.out / s, args.robot, s, registry) for s in args.scenes}
-    index = {"mujoco_version": mujoco.__version__, "robot_id": args.robot, "scenes": scenes}
+    index: dict = {"mujoco_version": mujoco.__version__, "offered": offered_cells()}
+    if args.cells is None:
+        scenes = {s: write_scene(args.out / s, args.robot, s, registry) for s in args.scenes}
+        index |= {"robot_id": args.robot, "scenes": scenes,
+                  "cells": {f"{args.robot}/{s}": ref for s, ref in scenes.items()}}
+    else:
+        cells = index["offered"] if args.cells == ["all"] else args.cells
+        pairs = [(cell, *cell.split("/", 1)) for cell in cells]
+        index["cells"] = {cell: write_scene(args.out / f"{r}-{s}", r, s, registry) for cell, r, s in pairs}
     (args.out / "index.json").write_text(json.dumps(index, indent=1))
 
 

@@ -2,10 +2,11 @@
 /**
  * Cross-runtime check: the browser's MuJoCo WASM poses a recorded episode exactly as native MuJoCo does.
  *
- * `test/support/crossruntime_fixture.py` (run once, before the tests) writes, per scene, the bundle bytes
- * the server serves, a real arena episode, its qpos rows, and native `mj_kinematics` output for a
- * selection of frames (cubes sliding, grasped, lifted). Here the same bundle is compiled through
- * `SceneModel.fromBundle`, posed frame by frame, and every body, geom and site pose is compared.
+ * `test/support/crossruntime_fixture.py` (run once, before the tests) writes, for every robot × scene cell
+ * the server offers, the bundle bytes it serves, a real arena episode, its qpos rows, and native
+ * `mj_kinematics` output for a selection of frames (cubes sliding, grasped, lifted). Here the same bundle is
+ * compiled through `SceneModel.fromBundle`, posed frame by frame, and every body, geom, site and camera pose
+ * is compared.
  */
 
 import { test, before, after, describe } from 'node:test';
@@ -26,7 +27,9 @@ const REPO = path.dirname(path.resolve(WEB));
 const FIXTURE = path.join(WEB, 'test', 'support', 'crossruntime_fixture.py');
 const PYTHON_HELPER = path.join(WEB, 'test', 'support', 'python.mjs');
 const VLAR = path.join(WEB, 'src', 'lib', 'vlar.js');
-const SCENES = ['table', 'table-cubes'];
+const ROBOTS = ['franka', 'ur5e', 'widowx'];
+const SCENES = ['table', 'table-cubes', 'kitchen', 'warehouse'];
+const CELLS = SCENES.flatMap((s) => ROBOTS.map((r) => `${r}/${s}`));
 const TOLERANCE = 1e-9;
 /** Pose fields compared, with their row width (the fixture writes [frames, n, width]). */
 const FIELDS = { xpos: 3, xquat: 4, xmat: 9, geom_xpos: 3, geom_xmat: 9, site_xpos: 3, site_xmat: 9, cam_xpos: 3, cam_xmat: 9 };
@@ -77,7 +80,7 @@ let mj;
 
 before(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), 'arena-crossruntime-'));
-  await runPython([FIXTURE, outDir, '--scenes', ...SCENES]);
+  await runPython([FIXTURE, outDir, '--cells', ...CELLS]);
   index = JSON.parse(readFileSync(path.join(outDir, 'index.json'), 'utf8'));
   mj = await mujoco();
 });
@@ -92,8 +95,13 @@ test('the WASM engine is the MuJoCo release the server runs', () => {
   assert.equal(mj.mj_versionString(), pinned);
 });
 
-for (const sceneId of SCENES) {
-  describe(`scene ${sceneId}`, () => {
+test('every robot/scene cell the server offers is checked', () => {
+  assert.deepEqual([...index.offered].sort(), [...CELLS].sort());
+});
+
+for (const cell of CELLS) {
+  const [robotId, sceneId] = cell.split('/');
+  describe(`cell ${cell}`, () => {
     /** @type {any} */
     let ref;
     /** @type {SceneModel} */
@@ -102,7 +110,7 @@ for (const sceneId of SCENES) {
     const file = (name) => path.join(outDir, ref.dir, name);
 
     before(async () => {
-      ref = index.scenes[sceneId];
+      ref = index.cells[cell];
       const bundle = /** @type {any} */ (decode(readFileSync(file('bundle.msgpack'))));
       scene = await SceneModel.fromBundle(bundle, mj);
     });
@@ -112,6 +120,7 @@ for (const sceneId of SCENES) {
       assert.equal(scene.bundle.hash, ref.bundle_hash);
       assert.equal(scene.bundle.hash, ref.replay_bundle_hash);
       assert.equal(scene.bundle.scene_id, sceneId);
+      assert.equal(scene.bundle.robot_id, robotId);
     });
 
     test('compiles to the model native MuJoCo compiles', () => {
@@ -134,7 +143,7 @@ for (const sceneId of SCENES) {
       const qpos = readF64(file('qpos.bin'));
       assert.equal(qpos.length, ref.n_frames * ref.sizes.nq);
       const worst = comparePoses(scene, ref, qpos, readF64(file('time.bin')), file);
-      t.diagnostic(`${sceneId}: ${ref.frames.length} frames, max |WASM - native|: ${fmt(worst)}`);
+      t.diagnostic(`${cell} (${ref.instruction}, seed ${ref.seed}): ${ref.frames.length} frames, max |WASM - native|: ${fmt(worst)}`);
       for (const [name, d] of Object.entries(worst)) assert.ok(d <= TOLERANCE, `${name} differs by ${d}`);
     });
 
@@ -170,7 +179,7 @@ for (const sceneId of SCENES) {
     });
 
     test('assets through MjVFS.addBuffer compile the same model as through MEMFS, which is left clean', async (t) => {
-      if (sceneId !== 'table') return t.skip('slow route (byte-by-byte addBuffer): one scene is enough');
+      if (cell !== 'franka/table') return t.skip('slow route (byte-by-byte addBuffer): one cell is enough');
       const bundle = /** @type {any} */ (decode(readFileSync(file('bundle.msgpack'))));
       const viaVfs = await SceneModel.fromBundle(bundle, mj, { assets: 'vfs' });
       try {
