@@ -20,7 +20,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from api.streaming import EndMessage, FramesMessage, WaitingMessage, decode, encode
 
-LEAD_S = 0.15  # time for both sides' first messages to reach the API before the clock starts
+# Time for both sides' first messages to reach the API before the clock starts: a worker publishes its
+# header right after recording `started_at` (one store write, then a bus publish that batching may hold for
+# up to 20 ms, `api.live.batching`). Every 50 ms here is 50 ms more before a voter's first frame.
+LEAD_S = 0.1
 
 
 def anchor_time(started_at: list[float | None], now: float | None = None) -> float:
@@ -50,5 +53,5 @@ async def paced(messages: AsyncIterator[bytes], anchor: float, pace: float, *,
         yield raw
 
 
-def waiting(ahead: int | None) -> bytes:
-    return encode(WaitingMessage(ahead=ahead))
+def waiting(ahead: int | None, eta_s: int | None = None) -> bytes:
+    return encode(WaitingMessage(ahead=ahead, eta_s=eta_s))

@@ -18,6 +18,7 @@ import msgspec
 
 from api.blind import failure_notice
 from api.pacing import anchor_time
+from api.queue_estimate import EpisodeTimes
 from api.store.port import Store
 from api.views import BattleView, EpisodeView, ModelView, Reveal, Sides, TurnView
 from policy_host.registry import ModelEntry, Registry
@@ -30,6 +31,7 @@ from sim_engine.understanding import parse
 class Presenter:
     def __init__(self, store: Store, registry: Registry, stream_pace: float = 0.0) -> None:
         self.store, self.registry, self.stream_pace = store, registry, stream_pace
+        self.times = EpisodeTimes()  # recent episode durations, for the queue's wait estimate
 
     def battle(self, b: BattleRecord) -> BattleView:
         vote = self.store.get_vote(b.id)
@@ -43,6 +45,7 @@ class Presenter:
     def turn(self, t: TurnRecord, battle: BattleRecord, *, revealed: bool,
              earlier: list[TurnRecord] | None = None) -> TurnView:
         stored = self.store.list_episodes(t.id)
+        self.times.observe(stored)
         eps = {e.side: e if revealed else self.on_clock(e, stored) for e in stored}
         if earlier is None:
             earlier = [p for p in self.store.list_turns(battle.id) if p.seq < t.seq]

@@ -51,9 +51,12 @@ class EndMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", ta
 
 class WaitingMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="waiting"):
     """Sent by the server (not the worker) while the turn waits for workers: `ahead` is the number of
-    episodes queued before this one, when the queue can tell."""
+    episodes queued before this one, when the queue can tell; `eta_s`, roughly how many seconds until the
+    turn starts, from the durations of other voters' recent episodes (`api.queue_estimate`: one global,
+    coarsely rounded figure that says nothing about this battle's policies), when it can be estimated."""
 
     ahead: int | None = None
+    eta_s: int | None = None
 
 
 StreamMessage = HeaderMessage | FramesMessage | EndMessage | WaitingMessage

@@ -4,7 +4,7 @@
  *
  *     node bench/bench_web_browser.mjs [--runs 3] [--scrub-seconds 3] [--decode-iters 50]
  *                                      [--draw-iters 30] [--no-video] [--json bench/out/web_browser.json]
- *     node bench/bench_web_browser.mjs --start-only [--runs 3] [--before-ref 6fe7e54]
+ *     node bench/bench_web_browser.mjs --start-only [--runs 3] [--before-ref 6fe7e54] [--skip-no-preload]
  *
  * --start-only: submit to first frame and page load, before and after in the same run (see
  * bench/web_start.mjs), and nothing else.
@@ -47,6 +47,7 @@ const { values: opts } = parseArgs({
     instruction: { type: 'string', default: 'pick up the red cube' },
     'no-video': { type: 'boolean', default: false },
     'start-only': { type: 'boolean', default: false },
+    'skip-no-preload': { type: 'boolean', default: false },
     'before-ref': { type: 'string', default: '6fe7e54' },
     json: { type: 'string', default: path.join(repoRoot, 'bench', 'out', 'web_browser.json') },
   },
@@ -500,7 +501,7 @@ async function main() {
   try {
     if (opts['start-only']) {
       browser = await within(launchChromium(), 60_000, 'chromium launch');
-      result.start = await within(startSection(browser, RUNS, opts['before-ref']), 1_200_000, 'start section');
+      result.start = await within(startSection(browser, RUNS, opts['before-ref'], !opts['skip-no-preload']), 1_200_000, 'start section');
       mkdirSync(path.dirname(opts.json), { recursive: true });
       writeFileSync(opts.json.replace(/\.json$/, '_start.json'), `${JSON.stringify(result, null, 2)}\n`);
       return;

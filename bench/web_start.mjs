@@ -48,13 +48,17 @@ function client(base) {
 }
 
 /**
- * A finished one-turn battle on `base`, and the voter's cookies.
- * @param {string} base @param {boolean} old the server before the voter cookie (voter id in the body)
+ * A finished one-turn battle on `base`, and the voter's cookies. A server from before the voter cookie
+ * (voter id in the body, no `start`) refuses today's request, and is then asked the old way.
+ * @param {string} base
  */
-async function finishedBattle(base, old) {
+async function finishedBattle(base) {
   const c = client(base);
-  const session = await c.call('/api/sessions', { robot_id: 'franka', scene_id: 'table', ...(old ? { voter_id: 'v-bench' } : {}) });
-  const turn = await c.call(`/api/battles/${session.battle.battle_id}/turns`, { instruction: INSTRUCTION, ...(old ? {} : { start: 'reset' }) });
+  const ask = async (/** @type {boolean} */ old) => {
+    const session = await c.call('/api/sessions', { robot_id: 'franka', scene_id: 'table', ...(old ? { voter_id: 'v-bench' } : {}) });
+    return { session, turn: await c.call(`/api/battles/${session.battle.battle_id}/turns`, { instruction: INSTRUCTION, ...(old ? {} : { start: 'reset' }) }) };
+  };
+  const { session, turn } = await ask(false).catch(() => ask(true));
   for (let i = 0; i < 600; i++) {
     const t = await c.call(`/api/turns/${turn.turn_id}`);
     if (t.status !== 'running') return { url: `${base}/battles/${session.battle.battle_id}/turns/${turn.seq}`, cookies: c.cookies() };
@@ -152,8 +156,9 @@ function committedTree(ref) {
  * Run both measurements and print them.
  * @param {Browser} browser @param {number} runs
  * @param {string} beforeRef the commit whose web/ is "before" for the page load
+ * @param {boolean} [withNoPreload] also measure the working tree with preloading off
  */
-export async function startSection(browser, runs, beforeRef) {
+export async function startSection(browser, runs, beforeRef, withNoPreload = true) {
   const env = { ARENA_MAX_STEPS: '20' }; // paced at real time (the default), as voters see it
   const tree = committedTree(beforeRef);
   const now = await startServer({ env });
@@ -161,12 +166,12 @@ export async function startSection(browser, runs, beforeRef) {
   try {
     const submit = {
       before: await submitRuns(browser, then.url, true, runs),
-      noPreload: await submitRuns(browser, now.url, false, runs),
+      noPreload: withNoPreload ? await submitRuns(browser, now.url, false, runs) : { cold: [], warm: [] },
       after: await submitRuns(browser, now.url, true, runs),
     };
     const load = {
-      before: await loadRuns(browser, await finishedBattle(then.url, true), runs),
-      after: await loadRuns(browser, await finishedBattle(now.url, false), runs),
+      before: await loadRuns(browser, await finishedBattle(then.url), runs),
+      after: await loadRuns(browser, await finishedBattle(now.url), runs),
     };
     const f = (/** @type {number} */ x) => `${(x / 1000).toFixed(2)} s`;
     const med = (/** @type {any[]} */ xs, /** @type {string} */ k) => median(xs.map((x) => (k ? x[k] : x)));
@@ -176,10 +181,10 @@ export async function startSection(browser, runs, beforeRef) {
       const [b, n, a] = [med(submit.before[k], 'ms'), med(submit.noPreload[k], 'ms'), med(submit.after[k], 'ms')];
       console.log(`  ${k.padEnd(6)}           ${f(b).padStart(8)}   ${f(n).padStart(15)}   ${f(a).padStart(8)}   ${(a / b).toFixed(2)}`);
     }
-    console.log('  after, time since submit (median):                cold       warm');
+    console.log('  time since submit (median):           before cold   before warm    after cold    after warm');
     for (const k of Object.keys(submit.after.cold[0].parts)) {
-      const at = (/** @type {any[]} */ xs) => f(median(xs.map((x) => x.parts[k])));
-      console.log(`    ${k.padEnd(44)} ${at(submit.after.cold).padStart(8)}   ${at(submit.after.warm).padStart(8)}`);
+      const at = (/** @type {any[]} */ xs) => f(median(xs.map((x) => x.parts[k] ?? NaN)));
+      console.log(`    ${k.padEnd(34)} ${[submit.before.cold, submit.before.warm, submit.after.cold, submit.after.warm].map((xs) => at(xs).padStart(12)).join('  ')}`);
     }
     console.log(`\nBattle page load -> first frame, finished turn (median of ${runs}; before = web/ at ${beforeRef}, after = working tree)`);
     for (const k of /** @type {const} */ (['cold', 'warm'])) {

@@ -18,15 +18,18 @@ from litestar.params import FromPath
 
 from api.blind import BlindCache
 from api.pacing import anchor_time, paced, waiting
+from api.queue_estimate import wait_estimate
 from api.routes.openapi_specs import NOT_MODIFIED, CachedOperation, download, errors
 from api.routes.web import if_none_match
 from api.service import ArenaService, Caller
 from api.streaming import encode, failed_message, replay_messages
 from replay_format import FILE_EXTENSION, MEDIA_TYPE, decode_replay
-from schemas.errors import NotFoundError
+from schemas.errors import NotFoundError, QueueError
 from schemas.records import EpisodeRecord, EpisodeStatus
 
 POLL_S = 0.2
+START_POLL_S = 0.05  # while a turn waits to start: its first frames are due the moment both sides start
+WAITING_POLL_S = 0.25  # how often a waiting stream asks the queue for its position and live workers
 WAITING_EVERY_S = 1.0
 _blind = BlindCache()
 
@@ -72,23 +75,39 @@ async def stream(socket: WebSocket, episode_id: FromPath[str], service: NamedDep
     async for message in paced(source, anchor, service.stream_pace):
         await socket.send_bytes(message)
     await socket.close()
+    ended = await to_thread.run_sync(service.store.get_episode, episode_id)
+    service.present.times.observe([ended])  # its duration, for other voters' wait estimates
 
 
 async def _wait_for_start(socket: WebSocket, service: ArenaService, episode: EpisodeRecord) -> list[EpisodeRecord]:
     """The turn's episodes once none is still queued; meanwhile "waiting" messages say how many episodes
-    are ahead in the queue (when the queue can tell)."""
-    last_sent, last_ahead = 0.0, -2
+    are ahead in the queue (when the queue can tell) and about how long until the turn starts."""
+    last_sent, last_said, last_asked = 0.0, b"", -WAITING_POLL_S
     while True:
         siblings = await to_thread.run_sync(service.store.list_episodes, episode.turn_id)
         queued = [e for e in siblings if e.status is EpisodeStatus.QUEUED]
         if not queued:
             return siblings
-        position = getattr(service.queue, "position", None)
-        ahead = max((position(e.id) or 0) for e in queued) if callable(position) else None
-        if ahead != last_ahead or time.monotonic() - last_sent > WAITING_EVERY_S:
-            await socket.send_bytes(waiting(ahead))
-            last_sent, last_ahead = time.monotonic(), ahead if ahead is not None else -1
-        await asyncio.sleep(POLL_S)
+        if time.monotonic() - last_asked >= WAITING_POLL_S:  # the queue may be remote: ask it less often
+            last_asked = time.monotonic()
+            said = await to_thread.run_sync(_waiting, service, episode, queued)
+            if said != last_said or last_asked - last_sent > WAITING_EVERY_S:
+                await socket.send_bytes(said)
+                last_sent, last_said = time.monotonic(), said
+        await asyncio.sleep(START_POLL_S)
+
+
+def _waiting(service: ArenaService, episode: EpisodeRecord, queued: list[EpisodeRecord]) -> bytes:
+    """The "waiting" message: jobs ahead of the turn's last queued episode, and the wait that means at
+    the recent global episode duration (never this voter's or this battle's own episodes)."""
+    position, workers = getattr(service.queue, "position", None), getattr(service.queue, "workers", None)
+    ahead = max((position(e.id) or 0) for e in queued) if callable(position) else None
+    try:
+        live = workers() if callable(workers) else 0
+    except QueueError:  # only shown to a waiting viewer: not worth failing the stream for
+        live = 0
+    per_episode = service.present.times.median(battle_id=episode.battle_id, voter_id=episode.voter_id)
+    return waiting(ahead, wait_estimate(ahead, live, per_episode) if live else None)
 
 
 async def _from_store(service: ArenaService, episode: EpisodeRecord) -> AsyncIterator[bytes]:

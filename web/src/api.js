@@ -113,28 +113,77 @@ export const api = {
   },
 };
 
+/** How long a stream opened ahead of its page waits to be taken before it is closed. */
+const EARLY_STREAM_MS = 15_000;
+/** @type {Map<string, {attach: (onMessage: (b: Uint8Array) => void, onClose: (code: number, reason: string) => void) => () => void}>} */
+const early = new Map();
+
+/** @param {string} path */
+function socketUrl(path) {
+  const url = new URL(path, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url;
+}
+
 /**
- * Open an episode's live stream. Calls `onMessage(bytes)` for each binary message and `onClose(code,
- * reason)` once. Returns a function that closes it.
+ * Open an episode's live stream now, before the page that shows it exists (a turn just created: its
+ * first states are due within a fraction of a second, while the battle page is still being built).
+ * Messages wait in order until `openStream(path, ...)` takes the socket; unclaimed, it closes.
+ * @param {string} path e.g. /api/episodes/ID/stream
+ */
+export function openStreamEarly(path) {
+  const ws = new WebSocket(socketUrl(path));
+  ws.binaryType = 'arraybuffer';
+  /** @type {Uint8Array[]} */
+  const held = [];
+  /** @type {[number, string] | null} */
+  let closedWith = null;
+  ws.onmessage = (ev) => { if (ev.data instanceof ArrayBuffer) held.push(new Uint8Array(ev.data)); };
+  ws.onclose = (ev) => { closedWith = [ev.code, ev.reason]; };
+  const timer = setTimeout(() => { early.delete(path); ws.close(); }, EARLY_STREAM_MS);
+  early.set(path, {
+    attach(onMessage, onClose) {
+      clearTimeout(timer);
+      early.delete(path);
+      return wire(ws, onMessage, onClose, held, closedWith);
+    },
+  });
+}
+
+/**
+ * Open an episode's live stream (or take the one `openStreamEarly` opened). Calls `onMessage(bytes)`
+ * for each binary message and `onClose(code, reason)` once. Returns a function that closes it.
  * @param {string} path e.g. /api/episodes/ID/stream
  * @param {(bytes: Uint8Array) => void} onMessage
  * @param {(code: number, reason: string) => void} onClose
  */
 export function openStream(path, onMessage, onClose) {
-  const url = new URL(path, location.href);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url);
+  const opened = early.get(path);
+  if (opened) return opened.attach(onMessage, onClose);
+  const ws = new WebSocket(socketUrl(path));
   ws.binaryType = 'arraybuffer';
+  return wire(ws, onMessage, onClose, [], null);
+}
+
+/**
+ * @param {WebSocket} ws @param {(bytes: Uint8Array) => void} onMessage
+ * @param {(code: number, reason: string) => void} onClose
+ * @param {Uint8Array[]} held messages that came before, in order @param {[number, string] | null} closedWith
+ */
+function wire(ws, onMessage, onClose, held, closedWith) {
+  let closed = false;
+  const close = (/** @type {number} */ code, /** @type {string} */ reason) => {
+    if (!closed) {
+      closed = true;
+      onClose(code, reason);
+    }
+  };
   ws.onmessage = (ev) => {
     if (ev.data instanceof ArrayBuffer) onMessage(new Uint8Array(ev.data));
   };
-  let closed = false;
-  ws.onclose = (ev) => {
-    if (!closed) {
-      closed = true;
-      onClose(ev.code, ev.reason);
-    }
-  };
+  ws.onclose = (ev) => close(ev.code, ev.reason);
+  for (const bytes of held) if (!closed) onMessage(bytes);
+  if (closedWith) close(...closedWith);
   return () => {
     closed = true;
     ws.close();

@@ -3,7 +3,8 @@
  * The live episode stream (docs/api.md "Stream messages"; Python: api/streaming.py): one msgpack map
  * per WebSocket binary frame, tagged on `type`:
  *
- *   waiting {ahead}  the turn waits for a free worker; `ahead` episodes are queued before it (or nil)
+ *   waiting {ahead, eta_s}  the turn waits for a free worker; `ahead` episodes are queued before it,
+ *           and it should start in about `eta_s` seconds (each nil when the server cannot tell)
  *   header  {episode_id, header}  the replay header, step_frames empty, no outcome yet
  *   frames  {step, start_frame, n, time, qpos, qvel, ctrl[, action, progress]}  frames recorded during
  *           control step `step` (-1: frame 0, the initial state) as raw little-endian float64 bytes
@@ -21,7 +22,7 @@ import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import { parseHeader } from './vlar-index.js';
 
 /** @typedef {import('./vlar-index.js').ReplayHeader} ReplayHeader */
-/** @typedef {{type: 'waiting', ahead: number | null}} WaitingMessage */
+/** @typedef {{type: 'waiting', ahead: number | null, eta_s: number | null}} WaitingMessage */
 /** @typedef {{type: 'header', episode_id: string, header: ReplayHeader}} HeaderMessage */
 /**
  * @typedef {{type: 'frames', step: number, start_frame: number, n: number, time: Uint8Array,
@@ -74,7 +75,9 @@ export function decodeStreamMessage(data) {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw protocolError('message is not a map');
   const msg = /** @type {Record<string, any>} */ (raw);
-  if (msg.type === 'waiting') return { type: 'waiting', ahead: isInt(msg.ahead) ? msg.ahead : null };
+  if (msg.type === 'waiting') {
+    return { type: 'waiting', ahead: isInt(msg.ahead) ? msg.ahead : null, eta_s: isInt(msg.eta_s) ? msg.eta_s : null };
+  }
   if (msg.type === 'header') return headerMessage(msg);
   if (msg.type === 'frames') return framesMessage(msg);
   if (msg.type === 'end') return endMessage(msg);
@@ -138,7 +141,7 @@ function endMessage(msg) {
  * growing as messages arrive: `header.step_frames` gains an entry per control step, and on a 'done'
  * end carrying an outcome `header.metadata.outcome` is filled in as the stored file has it. A blinded
  * stream assembles into the blinded file the trajectory endpoint serves before the vote. 'waiting'
- * messages change nothing but `ahead`. Listen for 'change' (or the message type: 'header',
+ * messages change nothing but `ahead` and `etaS`. Listen for 'change' (or the message type: 'header',
  * 'frames', 'end') events, whose `detail` is the message, or set `onchange`.
  */
 export class LiveEpisode extends EventTarget {
@@ -154,6 +157,8 @@ export class LiveEpisode extends EventTarget {
     this.steps = { action: new Float64Array(0) };
     /** @type {number | null} episodes queued before this one while it waits for a worker */
     this.ahead = null;
+    /** @type {number | null} about how many seconds until it starts, while it waits */
+    this.etaS = null;
     /** @type {Record<string, [number, number]>} */
     this.shapes = {};
     this.ended = false;
@@ -175,6 +180,7 @@ export class LiveEpisode extends EventTarget {
     if (msg.type === 'waiting') {
       if (this.header) throw protocolError('a waiting message after the header message');
       this.ahead = msg.ahead;
+      this.etaS = msg.eta_s;
     } else if (msg.type === 'header') this._header(msg);
     else if (msg.type === 'end' && msg.status === 'failed' && !this.header) {
       this.ended = true; // an episode that failed before it started has no header

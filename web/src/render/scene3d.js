@@ -2,14 +2,16 @@
 /**
  * three.js rendering of a compiled MuJoCo scene, posed from MjData: one THREE.Mesh per visible geom
  * (primitives and meshes from `mesh_vert`/`mesh_face`/`mesh_normal`), coloured by geom or material
- * (with the material's texture), placed every frame from `geom_xpos`/`geom_xmat`. z is up. No
- * shadows. Geometries and materials are built once and shared by every view of the same scene.
+ * (with the material's texture), placed every frame from `geom_xpos`/`geom_xmat`. z is up. Shadows
+ * from the key light where the renderer can afford them (`shadows.js`). Geometries and materials are
+ * built once and shared by every view of the same scene.
  */
 
 import * as THREE from 'three';
 
 import { GEOM } from '../mujoco/engine.js';
 import { meshGeometry } from './mesh-geometry.js';
+import { enableShadows, shadowsWanted } from './shadows.js';
 
 /** @typedef {import('../mujoco/engine.js').SceneModel} SceneModel */
 /** @typedef {import('@mujoco/mujoco').MjData} MjData */
@@ -24,6 +26,7 @@ export class SceneAssets {
   /** @param {SceneModel} scene */
   constructor(scene) {
     const m = scene.model;
+    this.model = m;
     /** @type {{geom: number, geometry: THREE.BufferGeometry, material: THREE.Material}[]} */
     this.items = [];
     /** @type {Map<number, THREE.BufferGeometry>} */
@@ -223,6 +226,7 @@ export class View3D {
       this.scene.add(object);
       return { geom, object };
     });
+    if (shadowsWanted(softwareRenderer())) enableShadows(this.renderer, key, this.scene, this.objects, assets.model);
     this._m = new THREE.Matrix4();
     this.frames = 0; // renders so far, for frame-rate measurements
   }

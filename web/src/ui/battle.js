@@ -8,6 +8,7 @@
  */
 
 import { api, ApiError } from '../api.js';
+import { takeCreated } from './created.js';
 import { h, setText, toast } from './dom.js';
 import { SIDES, startDownloads, TurnPlayer } from './episodes.js';
 import { loadScene } from './scenes.js';
@@ -19,7 +20,8 @@ import { choiceLabel, VoteBar } from './vote.js';
 export function taskSummary(task) {
   if (!task || task.family === 'none') return 'no automatic metric for this instruction';
   const verb = { pick: 'pick up', push: 'push', place: 'put' }[/** @type {string} */ (task.family)] ?? task.family;
-  const parts = [verb, task.object ? `${task.object} cube` : null, task.direction ? `to the ${task.direction}` : null,
+  const object = task.object && ['red', 'green', 'blue'].includes(task.object) ? `${task.object} cube` : task.object;
+  const parts = [verb, object || null, task.direction ? `to the ${task.direction}` : null,
     task.target ? `on/in ${task.target}` : null];
   return parts.filter(Boolean).join(' · ');
 }
@@ -44,9 +46,10 @@ export function unknownBattle(main, id) {
  */
 export async function battlePage(main, battleId, seq, navigate, atStep = null) {
   performance.mark('arena:battle-start');
-  let battle;
+  const fresh = takeCreated(battleId, seq); // a turn just started here: no need to wait for the server's view
+  let battle = fresh;
   try {
-    battle = await api.battle(battleId);
+    battle ??= await api.battle(battleId);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return unknownBattle(main, battleId);
     throw err;
@@ -101,9 +104,9 @@ export async function battlePage(main, battleId, seq, navigate, atStep = null) {
           href: `/battles/${b.battle_id}/turns/${t.seq}`, 'data-nav': true, class: t.seq === seq ? 'active' : '',
           dataset: { status: t.status }, title: t.instruction, 'data-testid': `turn-tab-${t.seq}`,
         }, h('span.dot'), `${t.seq + 1}. ${t.instruction}`))),
-      ...(state.turn ? [h('span.understood', { 'data-testid': 'understood' },
-        `${taskSummary(state.turn.task)}${state.turn.start === 'continue' ? ' · continued from the last turn' : ''}`)] : []),
-      h('span.meta', null, `${b.robot_id} · ${b.scene_id}${state.turn ? ` · seed ${state.turn.seed}` : ''}`),
+      ...(state.turn?.task !== undefined ? [h('span.understood', { 'data-testid': 'understood' },
+        `${state.turn.understanding?.summary ?? taskSummary(state.turn.task)}${state.turn.start === 'continue' ? ' · continued from the last turn' : ''}`)] : []),
+      h('span.meta', null, `${b.robot_id} · ${b.scene_id}${state.turn?.seed != null ? ` · seed ${state.turn.seed}` : ''}`),
       h('button', { type: 'button', onclick: newBattle, 'data-testid': 'new-battle' }, 'New battle'));
   };
 
@@ -224,6 +227,7 @@ export async function battlePage(main, battleId, seq, navigate, atStep = null) {
     return () => { vote.dispose(); viewer.dispose(); };
   }
   player.start(downloads);
+  if (fresh) refresh(); // the server's view: how the instruction was understood, the seed
   for (const side of SIDES) if (turn.episodes[side].status === 'failed') turnInput.value = turn.instruction;
   return () => {
     player.dispose();

@@ -16,36 +16,38 @@ import { letter } from './viewer-layout.js';
 export const SIDES = ['left', 'right'];
 /** How long after the first frames a backlog (a page opened mid-episode) has arrived. */
 const LIVE_EDGE_MS = 300;
+/** How long a live turn's views wait for both first states before drawing (the default pose, or one side). */
+const IDLE_HOLD_MS = 250;
 
 /** What a voter reads when a side failed before the vote: nothing about why. @param {SideName} side */
 export const failureNotice = (side) =>
   `the policy on the ${side} (${letter(side)}) could not produce an action; try another instruction or start a new battle`;
 
-/** @param {number | null} ahead */
-export const waitingText = (ahead) => (ahead === null || ahead === undefined ? 'waiting for a free worker…'
-  : ahead === 0 ? 'next in the queue…' : `queued · ${ahead} episode${ahead === 1 ? '' : 's'} ahead`);
+/** A wait in words: "about 20 s", "about 2 min". @param {number} s */
+export const aboutText = (s) => (s < 90 ? `about ${s} s` : `about ${Math.round(s / 60)} min`);
 
 /**
- * Streams this tab was watching when it left the page (a reload mid-episode): the worker may have
- * finished the episode long before its paced stream would, so the page reopens the stream, which the
- * server resumes at the live edge of the turn's clock, instead of opening the file at frame 0.
+ * What a side reads while its turn waits for a worker: the queue position and the server's estimate.
+ * @param {number | null} ahead @param {number | null} [etaS]
  */
-const watching = {
-  /** @param {string} url */
-  has: (url) => { try { return sessionStorage.getItem(`arena:watching:${url}`) !== null; } catch { return false; } },
-  /** @param {string} url @param {boolean} on */
-  set: (url, on) => {
-    try { if (on) sessionStorage.setItem(`arena:watching:${url}`, '1'); else sessionStorage.removeItem(`arena:watching:${url}`); } catch { /* no storage */ }
-  },
-};
+export function waitingText(ahead, etaS = null) {
+  const where = ahead === null || ahead === undefined ? 'waiting for a free worker'
+    : ahead === 0 ? 'next in the queue' : `queued · ${ahead} episode${ahead === 1 ? '' : 's'} ahead`;
+  return etaS === null || etaS === undefined ? `${where}${ahead ? '' : '…'}` : `${where} · ${aboutText(etaS)}`;
+}
 
-/** Start downloading a turn's finished files (they download while the scene compiles). @param {any} turn */
+/**
+ * Start downloading a turn's finished files (they download while the scene compiles). Before the vote
+ * the server calls a side "running" until its stream has played to the end on the turn's clock, so a
+ * page opened mid-episode (a reload, the link in a new tab) streams it from the live edge instead.
+ * @param {any} turn
+ */
 export function startDownloads(turn) {
   /** @type {Partial<Record<SideName, Promise<{bytes: Uint8Array, fetchMs: number}>>>} */
   const downloads = {};
   for (const side of SIDES) {
     const ep = turn?.episodes[side];
-    if (ep?.status === 'done' && ep.trajectory_url && !watching.has(ep.stream_url)) {
+    if (ep?.status === 'done' && ep.trajectory_url) {
       const t0 = performance.now();
       downloads[side] = api.trajectory(ep.trajectory_url).then((bytes) => ({ bytes, fetchMs: performance.now() - t0 }));
       downloads[side]?.catch(() => {}); // reported when the side is shown
@@ -75,6 +77,7 @@ export class TurnPlayer {
 
   /** @param {ReturnType<typeof startDownloads>} downloads */
   start(downloads) {
+    this.viewer.holdIdle(IDLE_HOLD_MS, SIDES.filter((side) => ['queued', 'running'].includes(this.turn.episodes[side].status)));
     for (const side of SIDES) {
       const ep = this.turn.episodes[side];
       const download = downloads[side];
@@ -137,21 +140,21 @@ export class TurnPlayer {
         v.showFailure(side, `Bad stream message: ${/** @type {Error} */ (err).message}`);
         return;
       }
-      if (msg.type === 'waiting') v.setStatus(side, waitingText(msg.ahead));
+      if (msg.type === 'waiting') v.setStatus(side, waitingText(msg.ahead, msg.eta_s));
       if (msg.type === 'header' || msg.type === 'waiting') return;
       if (msg.type === 'frames' && !shown) {
         performance.mark(`arena:first-state-${side}`);
-        watching.set(url, true);
         v.setEpisode(side, live, true);
         shown = true;
         // A page opened mid-episode gets everything so far at once: start at the live edge.
         setTimeout(() => { if (!this.closed) v.toLiveEdge(); }, LIVE_EDGE_MS);
       } else if (shown) {
         v.episodeUpdated(side, msg.type === 'end');
+        // live means live: a renderer too slow for real time skips ahead rather than falling behind
+        if (msg.type === 'frames') v.toLiveEdge();
       }
       if (msg.type === 'frames') v.setStatus(side, `live · step ${live.nSteps}`);
       if (msg.type === 'end') {
-        watching.set(url, false);
         if (msg.status === 'failed') this._failed(side);
         else {
           v.setStatus(side, `replay · ${live.nSteps} steps`);

@@ -6,7 +6,8 @@
  * the battle.
  */
 
-import { api } from '../api.js';
+import { api, openStreamEarly } from '../api.js';
+import { rememberCreated } from './created.js';
 import { h, errorBox } from './dom.js';
 import { loadScene, warmViews } from './scenes.js';
 
@@ -90,6 +91,8 @@ export async function setupPage(main, navigate) {
       const session = await api.createSession(robotSel.value, sceneSel.value);
       const turn = await api.createTurn(session.battle.battle_id, input.value.trim(), 'reset');
       performance.mark('arena:turn-created');
+      for (const id of Object.values(turn.episodes)) openStreamEarly(`/api/episodes/${id}/stream`);
+      rememberCreated(session.battle, turn, input.value.trim());
       navigate(`/battles/${session.battle.battle_id}/turns/${turn.seq}`);
     } catch (err) {
       go.disabled = false;

@@ -110,3 +110,20 @@ export function fillQuantities(select, revealed, current) {
   select.replaceChildren(...Object.entries(QUANTITIES).filter(([, q]) => revealed || !q.revealed)
     .map(([k, q]) => h('option', { value: k, selected: k === current }, `${q.label} (${q.unit})`)));
 }
+
+/**
+ * Call `redraw` when `el` really changes size. Not on the observer's first call (at observe): that
+ * would cost a second full frame before the first state, and on a software renderer stream messages
+ * wait behind each frame.
+ * @param {HTMLElement} el @param {() => void} redraw
+ */
+export function onResize(el, redraw) {
+  let size = '';
+  const observer = new ResizeObserver(([e]) => {
+    const now = `${e.contentRect.width}x${e.contentRect.height}`;
+    if (size && now !== size) redraw();
+    size = now;
+  });
+  observer.observe(el);
+  return observer;
+}

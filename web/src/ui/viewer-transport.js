@@ -22,6 +22,10 @@ export class Transport {
     this.playing = false;
     this.touched = false; // the voter has used the transport: stop auto-playing live episodes
     this.dirty = true;
+    /** @type {number} until then (performance.now()), draw nothing before `awaited` sides have a state */
+    this.holdUntil = 0;
+    /** @type {SideName[]} */
+    this.awaited = [];
     this._last = performance.now();
     /** @type {import('./viewer-layout.js').ViewerElements} set by the subclass */
     this.el;
@@ -148,6 +152,18 @@ export class Transport {
     this.dirty = true;
   }
 
+  /**
+   * Draw nothing for up to `ms` until every side in `sides` has a state: when the first states are
+   * due at once (a turn just started), a frame of the default pose first would only delay them (a
+   * software renderer spends 0.3-1 s on a frame, and stream messages wait behind it), and both sides
+   * then appear in the same frame.
+   * @param {number} ms @param {SideName[]} sides
+   */
+  holdIdle(ms, sides) {
+    this.holdUntil = performance.now() + ms;
+    this.awaited = sides;
+  }
+
   /** @param {number} now */
   _tick(now) {
     this._raf = requestAnimationFrame((t) => this._tick(t));
@@ -165,7 +181,7 @@ export class Transport {
       }
       this.dirty = true;
     }
-    if (this.dirty) this.draw();
+    if (this.dirty && (now >= this.holdUntil || this.awaited.every((s) => this.sides[s]))) this.draw();
   }
 
 }

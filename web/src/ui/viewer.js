@@ -21,7 +21,7 @@ import { h, setText } from './dom.js';
 import { returnView, takeView } from './scenes.js';
 import { viewerKey } from './viewer-keys.js';
 import { drawPlot } from './viewer-plot.js';
-import { buildViewer, fillQuantities, letter } from './viewer-layout.js';
+import { buildViewer, fillQuantities, letter, onResize } from './viewer-layout.js';
 import { Transport } from './viewer-transport.js';
 import { actionRows, ctrlRows, sideValues, stepRows } from './viewer-readout.js';
 import { QUANTITIES, emptySeries, extendSeries } from './viewer-series.js';
@@ -90,8 +90,7 @@ export class DualViewer extends Transport {
     camera.onUserMove = () => { if (this.wristView) this.cameraPreset('orbit'); }; // dragging leaves the wrist view
     this._onKey = (/** @type {KeyboardEvent} */ e) => { if (!e.defaultPrevented) viewerKey(this, e); };
     document.addEventListener('keydown', this._onKey);
-    this._resize = new ResizeObserver(() => this.requestDraw());
-    this._resize.observe(this.el.views);
+    this._resize = onResize(this.el.views, () => this.requestDraw());
     this._raf = requestAnimationFrame((t) => this._tick(t));
     /** Called after each redraw (tests and status lines hook here). @type {() => void} */
     this.afterDraw = () => {};

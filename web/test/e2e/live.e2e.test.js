@@ -2,8 +2,8 @@
 /**
  * End to end, in headless Chromium against the real server with one episode worker: what a voter sees
  * while the worker is busy with another voter's turn (the queue position over the starting scene, not
- * black panels, then the live frames), a reload in the middle of a paced episode (it resumes at the
- * live edge, not at frame 0), and the wrist camera preset (each view through its own robot's wrist
+ * black panels, with an estimate of the wait, then the live frames), a reload or the battle's link in a
+ * new tab in the middle of a paced episode (each resumes at the live edge, not at frame 0), and the wrist camera preset (each view through its own robot's wrist
  * camera; dragging a view leaves it). Screenshots go to test-artifacts/e2e/.
  */
 import assert from 'node:assert/strict';
@@ -26,8 +26,9 @@ let browser;
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  // One worker: a second voter's turn must queue. Real-time streams of 150 control steps (~15 s).
-  server = await startServer({ env: { ARENA_WORKERS: '1', ARENA_STREAM_PACE: '1', ARENA_MAX_STEPS: '150' } });
+  // One worker: a second voter's turn must queue. Real-time streams of 250 control steps (~25 s): time
+  // for a reload and a new tab before the episode ends.
+  server = await startServer({ env: { ARENA_WORKERS: '1', ARENA_STREAM_PACE: '1', ARENA_MAX_STEPS: '250' } });
   browser = await launchChromium();
 });
 
@@ -92,17 +93,26 @@ async function fillSetup(page, instruction) {
 const frameOf = async (page) => Number(await page.getAttribute('[data-testid=label-left]', 'data-frame'));
 
 describe('live episodes with one busy worker', () => {
-  test('a queued turn shows its place in the queue over the starting scene, then plays', { timeout: 240_000 }, async () => {
+  test('a queued turn shows its place in the queue and a time estimate over the starting scene, then plays', { timeout: 240_000 }, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
     await fillSetup(page, 'pick up the red cube');
-    // another voter takes the only worker with a long turn
+    // another voter: a short turn first (the server's estimate is measured on other voters' episodes),
+    // then a long one that takes the only worker
     const other = new HttpVoter(server.url);
     const session = await other.json('/api/sessions', { robot_id: 'franka', scene_id: 'table' });
+    const warm = await other.json(`/api/battles/${session.battle.battle_id}/turns`, { instruction: LONG_TASK, max_steps: 10, start: 'reset' });
+    for (let t = Date.now(); (await other.json(`/api/turns/${warm.turn_id}`)).status === 'running';) {
+      assert.ok(Date.now() - t < 60_000, 'the short turn ends');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const busy = await other.json(`/api/battles/${session.battle.battle_id}/turns`, { instruction: LONG_TASK, max_steps: 300, start: 'reset' });
+    /** @type {string[]} */
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
     await page.click('[data-testid=start]');
     await page.waitForURL(/\/battles\/[^/]+\/turns\/0$/);
     const status = page.locator('[data-testid=status-left]');
-    await status.filter({ hasText: /queued · \d+ episodes? ahead|next in the queue|waiting for a free worker/ }).waitFor({ timeout: 30_000 });
+    await status.filter({ hasText: /(queued · \d+ episodes? ahead|next in the queue) · about \d+ (s|min)$/ }).waitFor({ timeout: 30_000 });
     const queuedText = await status.textContent();
     await page.screenshot({ path: path.join(ARTIFACTS, '20-queued.png') });
     const theirs = await other.json(`/api/turns/${busy.turn_id}`);
@@ -113,12 +123,14 @@ describe('live episodes with one busy worker', () => {
     }
     // then the frames arrive, and the label goes live
     await page.locator('[data-testid=label-left]', { hasText: 'live' }).waitFor({ timeout: 180_000 });
-    assert.ok(/queued|next in the queue|waiting/.test(String(queuedText)));
+    assert.match(String(queuedText), /(queued · \d+ episodes? ahead|next in the queue) · about \d+ (s|min)$/);
     assert.match(String(await status.textContent()), /live · step \d+|replay · \d+ steps/);
+    // the streams opened on submit (before the battle page) are the ones the views play: one per side
+    assert.equal(sockets.filter((p) => p.endsWith('/stream')).length, 2, `stream sockets: ${sockets.join(', ')}`);
     await page.context().close();
   });
 
-  test('a reload mid-episode resumes at the live edge; the wrist camera follows each robot', { timeout: 240_000 }, async () => {
+  test('a reload or a new tab mid-episode resumes at the live edge; the wrist camera follows each robot', { timeout: 240_000 }, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
     await fillSetup(page, LONG_TASK);
     await page.click('[data-testid=start]');
@@ -142,6 +154,19 @@ describe('live episodes with one busy worker', () => {
     assert.ok(String(await label.textContent()).includes('live'), `still streaming after the reload: ${hud}, ${await label.textContent()}, before ${before}`);
     assert.ok(shown >= before, `after the reload the view shows frame ${shown}, before it showed ${before}`);
     assert.ok(received - shown <= 100, `frame ${shown} is within 2 s of the live edge (${received} frames received)`);
+
+    // the battle's link opened in a new tab (no memory of this tab's streams) also joins at the live edge
+    const tab = await page.context().newPage();
+    await tab.goto(url);
+    const tabLabel = tab.locator('[data-testid=label-left]');
+    await tabLabel.filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await tab.waitForTimeout(1000);
+    const tabHud = String(await tab.textContent('[data-testid=hud-left]'));
+    const [tabShown, tabReceived] = (/frame (\d+)\/(\d+)/.exec(tabHud) ?? []).slice(1).map(Number);
+    assert.ok(String(await tabLabel.textContent()).includes('live'), `the new tab streams: ${tabHud}, ${await tabLabel.textContent()}`);
+    assert.ok(tabShown >= shown, `the new tab shows frame ${tabShown}, the first tab already showed ${shown}`);
+    assert.ok(tabReceived - tabShown <= 100, `the new tab's frame ${tabShown} is near the live edge (${tabReceived} received)`);
+    await tab.close();
 
     // the wrist camera: each view looks through its own robot's camera, which moves with the hand
     const orbit = await pixels(page, 'left');

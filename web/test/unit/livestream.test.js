@@ -179,10 +179,13 @@ describe('protocol errors', () => {
 
   test('waiting messages before the header say how many episodes are ahead; a failure may come first', () => {
     const live = new LiveEpisode();
-    assert.deepEqual(live.apply(encode({ type: 'waiting', ahead: 3 })), { type: 'waiting', ahead: 3 });
+    assert.deepEqual(live.apply(encode({ type: 'waiting', ahead: 3 })), { type: 'waiting', ahead: 3, eta_s: null });
     assert.equal(live.ahead, 3);
-    live.apply(encode({ type: 'waiting', ahead: null }));
+    assert.deepEqual(live.apply(encode({ type: 'waiting', ahead: 2, eta_s: 15 })), { type: 'waiting', ahead: 2, eta_s: 15 });
+    assert.equal(live.etaS, 15);
+    live.apply(encode({ type: 'waiting', ahead: null, eta_s: 'soon' }));
     assert.equal(live.ahead, null);
+    assert.equal(live.etaS, null);
     live.apply(encode(header()));
     protocolError(() => live.apply(encode({ type: 'waiting', ahead: 1 })), /a waiting message after the header message/);
     const failed = new LiveEpisode();

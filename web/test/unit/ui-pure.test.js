@@ -16,6 +16,7 @@ describe('texts a voter reads', () => {
     assert.equal(taskSummary({ family: 'push', object: 'blue', direction: 'left' }), 'push · blue cube · to the left');
     assert.equal(taskSummary({ family: 'place', object: 'red', target: 'bowl' }), 'put · red cube · on/in bowl');
     assert.equal(taskSummary({ family: 'none' }), 'no automatic metric for this instruction');
+    assert.equal(taskSummary({ family: 'open', object: 'microwave' }), 'open · microwave'); // scene tasks: no "cube"
   });
 
   test('the queue position, when the server knows it', () => {
@@ -23,6 +24,9 @@ describe('texts a voter reads', () => {
     assert.equal(waitingText(0), 'next in the queue…');
     assert.equal(waitingText(1), 'queued · 1 episode ahead');
     assert.equal(waitingText(3), 'queued · 3 episodes ahead');
+    assert.equal(waitingText(3, 20), 'queued · 3 episodes ahead · about 20 s');
+    assert.equal(waitingText(0, 4), 'next in the queue · about 4 s');
+    assert.equal(waitingText(null, 150), 'waiting for a free worker · about 3 min');
   });
 
   test('a failure before the vote says which side and what to do, not why', () => {
