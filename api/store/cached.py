@@ -156,4 +156,6 @@ class CachedReads:
 
     def __getattr__(self, name: str) -> object:
         """Anything an adapter offers beyond the port (e.g. `MongoStore.repair`), from the wrapped store."""
+        if name == "inner":  # not set yet (copying, unpickling): no recursion through __getattr__
+            raise AttributeError(name)
         return getattr(self.inner, name)
