@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { launchChromium } from '../web/test/support/browser.mjs';
 import { repoRoot } from '../web/test/support/python.mjs';
 import { startServer } from '../web/test/support/server.mjs';
+import { client } from './voter_client.mjs';
 
 /** @typedef {Awaited<ReturnType<typeof launchChromium>>} Browser */
 /** @typedef {Awaited<ReturnType<Browser['newPage']>>} Page */
@@ -79,24 +80,6 @@ function wireBytes(url, encoding) {
     req.setTimeout(60_000, () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on('error', reject);
   });
-}
-
-/** A voter over HTTP that keeps the server-issued cookie. @param {string} base */
-function client(base) {
-  let cookie = '';
-  /** @param {string} p @param {unknown} [body] */
-  const call = async (p, body) => {
-    const r = await fetch(`${base}${p}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { ...(cookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = r.headers.get('set-cookie');
-    if (set?.startsWith('arena_voter=')) cookie = set.split(';')[0];
-    if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
-  return { call, cookies: () => [{ name: 'arena_voter', value: cookie.slice('arena_voter='.length), url: base }] };
 }
 
 /** A finished one-turn battle in `cell`: its page URL and the voter's cookies. @param {string} base @param {string} cell */

@@ -16,28 +16,19 @@ import { parseArgs } from 'node:util';
 import { launchChromium } from '../web/test/support/browser.mjs';
 import { repoRoot } from '../web/test/support/python.mjs';
 import { startServer } from '../web/test/support/server.mjs';
+import { client } from './voter_client.mjs';
 
 const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3' } } });
 const OUT = path.join(repoRoot, 'bench', 'out');
 
 /** A finished one-turn battle: its URL and the voter's cookie. @param {string} base */
 async function finishedBattle(base) {
-  let cookie = '';
-  const call = async (/** @type {string} */ p, /** @type {unknown} */ body) => {
-    const r = await fetch(`${base}${p}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { ...(cookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = r.headers.get('set-cookie');
-    if (set?.startsWith('arena_voter=')) cookie = set.split(';')[0];
-    if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
+  const voter = client(base);
+  const call = voter.call;
   const session = await call('/api/sessions', { robot_id: 'franka', scene_id: 'table' });
   const turn = await call(`/api/battles/${session.battle.battle_id}/turns`, { instruction: 'pick up the red cube', start: 'reset' });
   for (let i = 0; i < 600 && (await call(`/api/turns/${turn.turn_id}`)).status === 'running'; i++) await new Promise((r) => setTimeout(r, 200));
-  return { url: `${base}/battles/${session.battle.battle_id}/turns/${turn.seq}`, cookies: [{ name: 'arena_voter', value: cookie.slice('arena_voter='.length), url: base }] };
+  return { url: `${base}/battles/${session.battle.battle_id}/turns/${turn.seq}`, cookies: voter.cookies() };
 }
 
 /** In the page: scrub for `seconds` (a seek per animation frame), then synced draws. @param {number} seconds */

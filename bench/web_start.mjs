@@ -21,6 +21,7 @@ import path from 'node:path';
 import { launchChromium } from '../web/test/support/browser.mjs';
 import { repoRoot } from '../web/test/support/python.mjs';
 import { startServer } from '../web/test/support/server.mjs';
+import { client } from './voter_client.mjs';
 
 // Playwright's types, named through the support module (bench/ has no node_modules of its own).
 /** @typedef {Awaited<ReturnType<typeof launchChromium>>} Browser */
@@ -28,24 +29,6 @@ import { startServer } from '../web/test/support/server.mjs';
 
 const VIEWPORT = { width: 1440, height: 900 };
 const INSTRUCTION = 'pick up the red cube';
-
-/** A voter over HTTP: keeps the server-issued cookie. @param {string} base */
-function client(base) {
-  let cookie = '';
-  /** @param {string} p @param {unknown} [body] */
-  const call = async (p, body) => {
-    const r = await fetch(`${base}${p}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { ...(cookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = r.headers.get('set-cookie');
-    if (set?.startsWith('arena_voter=')) cookie = set.split(';')[0];
-    if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
-  return { call, cookies: () => (cookie ? [{ name: 'arena_voter', value: cookie.slice('arena_voter='.length), url: base }] : []) };
-}
 
 /**
  * A finished one-turn battle on `base`, and the voter's cookies. A server from before the voter cookie

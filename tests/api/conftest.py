@@ -24,6 +24,9 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.config import Settings
+from api.live.memory import MemoryLiveBus
+from api.live.port import LiveBus
+from api.live.redis import RedisLiveBus
 from api.store import SqliteStore, Store
 from api.store.cached import CachedReads
 from tests.support.mongo_server import scratch_store
@@ -50,6 +53,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = STORE_FACTORIES[request.param](tmp_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def bus(request: pytest.FixtureRequest) -> Iterator[LiveBus]:
+    """A fresh `LiveBus` of each adapter kind: in memory, and on the session's redis-server."""
+    if request.param == "memory":
+        yield MemoryLiveBus()
+    else:
+        yield RedisLiveBus(request.getfixturevalue("redis_client"), prefix=request.getfixturevalue("redis_prefix"),
+                           block_ms=100)
 
 
 # ---- the HTTP/WebSocket app (tests/api/test_app.py, test_streaming.py, test_identity_leak.py) ----------

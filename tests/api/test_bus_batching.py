@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from api.live.batching import Batcher
 from api.live.memory import MemoryLiveBus
 from api.live.port import LiveBus
-from api.live.redis import RedisLiveBus
 
 WAIT_S = 20.0
-
-
-@pytest.fixture(params=["memory", "redis"])
-def bus(request: pytest.FixtureRequest) -> Iterator[LiveBus]:
-    if request.param == "memory":
-        yield MemoryLiveBus()
-    else:
-        yield RedisLiveBus(request.getfixturevalue("redis_client"), prefix=request.getfixturevalue("redis_prefix"),
-                           block_ms=100)
 
 
 def read(bus: LiveBus, episode_id: str, count: int) -> list[bytes]:

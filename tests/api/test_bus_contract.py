@@ -12,13 +12,12 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import redis
 
-from api.live.memory import MemoryLiveBus
 from api.live.port import LiveBus
 from api.live.redis import RedisLiveBus
 from schemas.errors import BusError
@@ -37,15 +36,6 @@ def collect(bus: LiveBus, episode_id: str) -> list[bytes]:
         return [m async for m in bus.subscribe(episode_id)]
 
     return asyncio.run(asyncio.wait_for(run(), WAIT_S))
-
-
-@pytest.fixture(params=["memory", "redis"])
-def bus(request: pytest.FixtureRequest) -> Iterator[LiveBus]:
-    if request.param == "memory":
-        yield MemoryLiveBus()
-    else:
-        yield RedisLiveBus(request.getfixturevalue("redis_client"), prefix=request.getfixturevalue("redis_prefix"),
-                           block_ms=100)
 
 
 def test_a_late_subscriber_gets_everything(bus: LiveBus) -> None:
