@@ -15,7 +15,9 @@ between requests: 250 clients then offer about 250 requests/s, which is what 250
 open ask of the API, rather than the saturation figure of the closed loop.
 For reference, the same load on the embedded default (one process, SQLite, no Redis) in the same run.
 The load generator is one Python process on the same machine, so at high client counts it competes
-with the servers for the cores: read the 2-process figures as a ratio to the 1-process ones.
+with the servers for the cores: read the 2-process figures as a ratio to the 1-process ones. It speaks
+HTTP/1.1 through bench/lean_http.py (a fraction of httpx's CPU per request; `--client httpx` for the
+old generator) and prints its own CPU per request, so that its share can be read off.
 """
 
 from __future__ import annotations
@@ -35,18 +37,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.lean_http import LeanConnection  # noqa: E402
 from tests.integration.cluster import Api, Cluster  # noqa: E402
 from tests.support.mongo_server import MongoServer  # noqa: E402
 
 NO_LIMITS = {f"ARENA_LIMIT_{k}": "1000000/600" for k in ("SESSIONS", "TURNS", "VOTES")}
-Client = tuple[httpx.AsyncClient, list[tuple[str, str]]]
+Client = tuple[list, list[tuple[str, str]]]
 
 
-async def open_client(bases: list[str]) -> Client:
-    """A client (own cookie, one session made through the first API) and its read routes, in a random order."""
-    http = httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=len(bases)))
-    created = await http.post(f"{bases[0]}/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
-    created.raise_for_status()
+async def open_client(bases: list[str], lean: bool) -> Client:
+    """A client (own cookie, one session made through the first API), one connection per API process and
+    its read routes, in a random order. `lean`: bench.lean_http's connections, else httpx's."""
+    async with httpx.AsyncClient(timeout=120) as setup:
+        created = await setup.post(f"{bases[0]}/api/sessions", json={"robot_id": "franka", "scene_id": "table"})
+        created.raise_for_status()
+        cookie = f"arena_voter={setup.cookies['arena_voter']}"
     session = created.json()
     routes = {"leaderboard": "/api/leaderboard", "leaderboard?robot_id": "/api/leaderboard?robot_id=franka",
               "models": "/api/models", "robots": "/api/robots", "scenes": "/api/scenes",
@@ -54,43 +59,65 @@ async def open_client(bases: list[str]) -> Client:
               "battles/{id}": f"/api/battles/{session['battle']['battle_id']}", "me/battles": "/api/me/battles"}
     order = list(routes.items())
     random.Random(session["session_id"]).shuffle(order)
-    return http, order
+    if lean:
+        return [await LeanConnection.open(base, cookie) for base in bases], order
+    http = httpx.AsyncClient(timeout=120, headers={"cookie": cookie}, limits=httpx.Limits(max_connections=len(bases)))
+    return [_HttpxGet(http, base) for base in bases], order
 
 
-async def loop(client: Client, bases: list[str], until: float, out: dict[str, list[float]], think_s: float) -> None:
+class _HttpxGet:
+    """httpx behind LeanConnection's two methods (the generator this benchmark used first)."""
+
+    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
+        self.http, self.base = http, base
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        r = await self.http.get(self.base + path)
+        return r.status_code, r.content
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def loop(client: Client, until: float, out: dict[str, list[float]], think_s: float) -> None:
     """Requests one after the other; with `think_s`, a pause between them drawn from an exponential
     distribution of that mean (a voter reading the page), starting at a random phase."""
-    http, order = client
+    conns, order = client
     k = 0
     rng = random.Random(id(client))
     if think_s:
         await asyncio.sleep(rng.uniform(0, think_s))
     while time.monotonic() < until:
         name, path = order[k % len(order)]
-        base = bases[k % len(bases)]  # alternate between the API processes
+        conn = conns[k % len(conns)]  # alternate between the API processes
         k += 1
         start = time.perf_counter()
-        r = await http.get(base + path)
+        status, _ = await conn.get(path)
         took = time.perf_counter() - start
-        out.setdefault(name if r.status_code == 200 else f"{name} [{r.status_code}]", []).append(took)
+        out.setdefault(name if status == 200 else f"{name} [{status}]", []).append(took)
         if think_s:
             await asyncio.sleep(rng.expovariate(1 / think_s))
 
 
-async def level(bases: list[str], clients: int, seconds: float, think_s: float = 0.0) -> dict[str, list[float]]:
-    opened = [await open_client(bases) for _ in range(clients)]
+async def level(bases: list[str], clients: int, seconds: float, think_s: float = 0.0,
+                lean: bool = True) -> tuple[dict[str, list[float]], float]:
+    """Latencies per route, and the load generator's own CPU-seconds per request while it ran."""
+    opened = [await open_client(bases, lean) for _ in range(clients)]
     out: dict[str, list[float]] = {}
     until = time.monotonic() + seconds
+    cpu0 = time.process_time()
     try:
-        await asyncio.gather(*(loop(c, bases, until, out, think_s) for c in opened))
+        await asyncio.gather(*(loop(c, until, out, think_s) for c in opened))
     finally:
-        for http, _ in opened:
-            await http.aclose()
-    return out
+        cpu = time.process_time() - cpu0
+        for conns, _ in opened:
+            for conn in conns[:1] if not lean else conns:  # httpx: one client behind every base
+                await conn.close()
+    return out, cpu / max(1, sum(map(len, out.values())))
 
 
 def run(root: Path, store_url: str, apis: int, clients: list[int], seconds: float,
-        think_s: float = 0.0) -> dict[int, dict]:
+        think_s: float = 0.0, lean: bool = True) -> dict[int, tuple[dict[str, list[float]], float]]:
     """`apis` API processes (`--workers 0`) on Redis and `store_url`; `apis=0`: the embedded default
     instead (one process, SQLite, no Redis, two episode threads that stay idle)."""
     cluster = Cluster(root, store_url)
@@ -103,8 +130,8 @@ def run(root: Path, store_url: str, apis: int, clients: list[int], seconds: floa
             cluster.apis.append(Api("embedded", cluster.env, root / "embedded.log", workers=2))
             cluster.apis[0].wait_ready()
         bases = [api.base for api in cluster.apis]
-        asyncio.run(level(bases, 5, 1.0))  # warm: imports, connections, first reads
-        return {n: asyncio.run(level(bases, n, seconds, think_s)) for n in clients}
+        asyncio.run(level(bases, 5, 1.0, lean=lean))  # warm: imports, connections, first reads
+        return {n: asyncio.run(level(bases, n, seconds, think_s, lean)) for n in clients}
     finally:
         cluster.close()
 
@@ -113,8 +140,11 @@ def pct(times: list[float], q: float) -> float:
     return float(np.percentile(times, q)) * 1e3 if times else float("nan")
 
 
-def report(clients: int, one: dict[str, list[float]], two: dict[str, list[float]], seconds: float,
-           embedded: dict[str, list[float]]) -> None:
+Level = tuple[dict[str, list[float]], float]
+
+
+def report(clients: int, one_: Level, two_: Level, seconds: float, embedded_: Level) -> None:
+    (one, cpu1), (two, cpu2), (embedded, cpu_e) = one_, two_, embedded_
     print(f"\n{clients} concurrent clients, {seconds:g} s each")
     print(f"  {'route':24s} {'1 API: n':>9s} {'p50':>7s} {'p95':>7s} {'2 APIs: n':>10s} {'p50':>7s} {'p95':>7s}"
           f" {'p95 2/1':>8s} {'embedded: p50':>14s} {'p95':>7s}")
@@ -129,6 +159,8 @@ def report(clients: int, one: dict[str, list[float]], two: dict[str, list[float]
     print(f"  throughput: {sum(map(len, one.values())) / seconds:.0f} req/s (1 API), "
           f"{sum(map(len, two.values())) / seconds:.0f} req/s (2 APIs), "
           f"{sum(map(len, embedded.values())) / seconds:.0f} req/s (embedded)")
+    print(f"  load generator CPU per request: {cpu1 * 1e3:.2f} ms (1 API), {cpu2 * 1e3:.2f} ms (2 APIs), "
+          f"{cpu_e * 1e3:.2f} ms (embedded)")
 
 
 def main() -> None:
@@ -137,22 +169,25 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--think", type=float, default=0.0,
                    help="mean seconds a client waits between requests (exponential); 0: none, a closed loop")
+    p.add_argument("--client", choices=["lean", "httpx"], default="lean",
+                   help="load generator's HTTP client: bench/lean_http.py (default) or httpx (costs 5-10x the CPU)")
     args = p.parse_args()
+    lean = args.client == "lean"
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-scaleout-api-") as tmp:
         root = Path(tmp)
         mongo = MongoServer(root / "mongo").start()
         try:
-            one = run(root / "one", mongo.url("bench_api1"), 1, args.clients, args.seconds, args.think)
-            two = run(root / "two", mongo.url("bench_api2"), 2, args.clients, args.seconds, args.think)
+            one = run(root / "one", mongo.url("bench_api1"), 1, args.clients, args.seconds, args.think, lean)
+            two = run(root / "two", mongo.url("bench_api2"), 2, args.clients, args.seconds, args.think, lean)
             embedded = run(root / "embedded", f"sqlite:///{root}/embedded.db", 0, args.clients, args.seconds,
-                           args.think)
+                           args.think, lean)
         finally:
             mongo.stop()
     load = max(load, os.getloadavg()[0])
     pattern = f"each client pausing {args.think:g} s on average between requests" if args.think else "closed loop"
     print(f"read routes, {pattern}, on loopback; {os.cpu_count()} cores, load average up to {load:.1f}; "
-          f"latencies in ms; baseline: 1 API process, same run")
+          f"latencies in ms; baseline: 1 API process, same run; load generator: {args.client}")
     for n in args.clients:
         report(n, one[n], two[n], args.seconds, embedded[n])
 

@@ -22,6 +22,7 @@ from schemas.records import (
     BattleRecord,
     EpisodeRecord,
     EpisodeResult,
+    EpisodeStatus,
     SessionRecord,
     TurnRecord,
     VoteRecord,
@@ -64,6 +65,8 @@ class CachedReads:
         self._battles: _Lru[str, BattleRecord] = _Lru(size)
         self._turns: _Lru[str, TurnRecord] = _Lru(size)
         self._votes: _Lru[str, VoteRecord] = _Lru(size)
+        self._voted_turns: _Lru[str, list[TurnRecord]] = _Lru(size)
+        self._done_episodes: _Lru[str, list[EpisodeRecord]] = _Lru(size)
         self._closed = False
 
     def _open(self) -> None:
@@ -112,13 +115,27 @@ class CachedReads:
         return self.inner.create_turn(turn, episodes)
 
     def list_turns(self, battle_id: str) -> list[TurnRecord]:
-        return self.inner.list_turns(battle_id)
+        """From memory once the battle's vote has been seen (and the list read after it)."""
+        self._open()
+        cached = self._voted_turns.get(battle_id)
+        if cached is not None:
+            return list(cached)
+        final = self._votes.get(battle_id) is not None  # asked before the read: the read comes after the vote
+        turns = self.inner.list_turns(battle_id)
+        return list(self._voted_turns.put(battle_id, turns)) if final else turns
 
     def get_episode(self, episode_id: str) -> EpisodeRecord:
         return self.inner.get_episode(episode_id)
 
     def list_episodes(self, turn_id: str) -> list[EpisodeRecord]:
-        return self.inner.list_episodes(turn_id)
+        """From memory once both sides are done."""
+        self._open()
+        cached = self._done_episodes.get(turn_id)
+        if cached is not None:
+            return list(cached)
+        episodes = self.inner.list_episodes(turn_id)
+        done = len(episodes) == 2 and all(e.status is EpisodeStatus.DONE for e in episodes)
+        return list(self._done_episodes.put(turn_id, episodes)) if done else episodes
 
     def list_battle_episodes(self, battle_id: str) -> list[EpisodeRecord]:
         return self.inner.list_battle_episodes(battle_id)
