@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from policy_host.geometry import exp_rotation, grasp_yaw, log_rotation, yaw_of_quat
-from policy_host.scene_plans import fixture_plan
+from policy_host.scene_plans import fixture_plan, scene_plan
 from policy_host.waypoints import CLOSED, GRASP_OFFSET, HOVER, OPEN, Waypoint
 from schemas.policy import ActionSpace, Observation, PolicyMetadata
 from schemas.task import TaskFamily, TaskSpec
@@ -69,8 +69,10 @@ class ScriptedExpert:
         task: TaskSpec = obs["privileged/task"]
         objects: dict[str, np.ndarray] = obs["privileged/objects"]
         cubes = [c for c in objects if c != "bowl"]
-        if task.family is TaskFamily.NONE or task.object not in objects:
+        if task.family is TaskFamily.NONE:
             return []
+        if task.object not in objects:  # a task on a fixture itself (the kettle): policy_host.scene_plans
+            return scene_plan(obs, task)
         colour = task.object
         if self.swap:
             others = [c for c in cubes if c not in (task.object, task.target)]

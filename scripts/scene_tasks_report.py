@@ -4,8 +4,9 @@ Usage: python scripts/scene_tasks_report.py [episodes per task, default 20] [--p
        [--baseline zero] [--robots franka,ur5e,widowx] [--max-steps 60] [--out docs/eval/scene-tasks]
 
 Runs `sim_engine.evaluate.evaluate` (the `arena eval` loop: held-out seeds from 10,000,000, a fresh policy per
-episode) over the scene-task suites of `sim_engine.scene_suites` that each scene offers. The baseline policy
-runs the same seeds in the same run, so its success and progress are the floor to read the figures against.
+episode) over the scene-task suites of `sim_engine.scene_suites` that each scene offers (the kettle-to-a-burner suite
+where the scene has a stove). The baseline
+policy runs the same seeds in the same run, so its success and progress are the floor to read the figures against.
 """
 
 from __future__ import annotations
@@ -34,9 +35,23 @@ OPEN_DOOR = 0.65  # of the microwave door's travel, for the open-door runs
 
 NOTES = """Read with `docs/robots.md` (Scene tasks). Success: a cube's centre inside the bin (its floor's footprint less
 the walls, up to the wall tops), resting on a shelf board or box top, or inside the microwave's cavity, with
-the hand open; a door at 40% of its joint's travel; the kettle moved 10 cm the asked way and upright.
-The scripted expert performs the place-like tasks (bin, shelf, microwave) and nothing else: for the doors and
-the kettle it holds still, and with the microwave's door closed it runs into the door (see `docs/robots.md`)."""
+the hand open; a door at 40% of its joint's travel; the kettle moved 10 cm the asked way and upright; the kettle
+on a burner: standing upright on the counter, its base's centre within 5 cm of the burner's centre, the hand open.
+
+The kitchen's kettle stands on the robot's right, beside a two-burner stove, both placed from the robot's reach
+box (`sim_engine.stove`): clear of where the cubes and bowl are laid out and of a cube pushed out of that box.
+The scripted expert performs the place-like tasks (bin, shelf, microwave) and takes the kettle by its handle to
+a burner (`policy_host.scene_plans.kettle_plan`). It does not open doors, push or lift the kettle: for those it
+holds still, and with the microwave's door closed it runs into the door (see `docs/robots.md`).
+
+What it cannot do, and why: the wall cabinets' handles (hinge cabinet, drawer) are 0.85 m above the counter,
+above the end effector's workspace (`sim_engine.actions.WORKSPACE_HIGH`, 0.6 m), for every robot. A tried
+microwave plan (pinch the handle's bar with the hand tipped 1.2 rad towards the door, so that the wrist clears
+the wall cabinet above, then pull along the arc about the hinge, turning with the door) opened the Franka's
+door about 43 degrees of the 48 needed: the bar slips in the fingers and the arc brings the handle so near the
+base that the elbow reaches its limit; it was left out. The WidowX 250 cannot reach the kettle's handle
+(0.29 m above the counter): anywhere clear of its cube area the handle is beyond its reach pointing down (and
+its end effector's workspace starts at x = 0.1 m, the kettle's centre is at x = 0.03 m)."""
 
 
 def run(args: argparse.Namespace) -> list[EvalReport]:

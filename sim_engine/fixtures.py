@@ -10,12 +10,14 @@ that body's geoms and joints at run time:
   its collision boxes;
 - `cabinet` (the hinge cabinet: either door), `drawer` (the slide cabinet), `microwave`: the opening joints,
   closed at their reset position and fully open at the far end of their range;
-- `kettle`: the free joint it sits on.
+- `kettle`: the free joint it sits on;
+- `stove`: its burners, "left burner" and "right burner", at the sites `burner_left`, `burner_right`
+  (`sim_engine.stove`): where the kettle is set down.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import mujoco
@@ -66,6 +68,8 @@ class Fixtures:
     openings: dict[str, tuple[Opening, ...]]
     handles: dict[str, tuple[int, ...]]  # open fixture or kettle -> the sites (handles) the hand reaches for
     kettle_qpos: int | None
+    burners: dict[str, np.ndarray] = field(default_factory=dict)  # "left burner" -> its centre on the counter
+    kettle_start: np.ndarray | None = None  # the kettle's pose and handle at reset (fixture_targets)
 
 
 def _body(model: mujoco.MjModel, name: str) -> int:
@@ -177,12 +181,35 @@ def fixtures_of(robot_id: str, scene_id: str) -> Fixtures:
 
     hinges = {k: data.xanchor[v[0].joint].copy() for k, v in openings.items() if v and v[0].hinge}
     return Fixtures(regions=regions, drops=drop_points(world, data, regions, hinges), openings=openings,
-                    handles=handles, kettle_qpos=kettle)
+                    handles=handles, kettle_qpos=kettle, burners=_burners(model, data),
+                    kettle_start=None if kettle is None else _kettle_pose(handles["kettle"], kettle, data))
 
 
-def fixture_targets(world: World) -> dict[str, np.ndarray]:
-    """What a privileged policy is told about the place fixtures: name -> (x, y, z, over_z, yaw, ax, ay, tilt),
-    where and how to release a cube there (`sim_engine.fixture_drops`)."""
+def _burners(model: mujoco.MjModel, data: mujoco.MjData) -> dict[str, np.ndarray]:
+    """The stove's burners: site `burner_left` -> "left burner" -> its centre."""
+    out = {}
+    for s in range(model.nsite):
+        name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_SITE, s) or ""
+        if name.startswith("burner_"):
+            out[f"{name.removeprefix('burner_')} burner"] = data.site_xpos[s].copy()
+    return out
+
+
+def fixture_targets(world: World, data: mujoco.MjData | None = None) -> dict[str, np.ndarray]:
+    """What a privileged policy is told about the fixtures: for a place fixture, (x, y, z, over_z, yaw, ax, ay,
+    tilt), where and how to release a cube there (`sim_engine.fixture_drops`); for a burner, its centre; for the
+    kettle, (x, y, z, qw, qx, qy, qz, hx, hy, hz): its free joint's pose and its handle's centre, in `data`
+    (where given; else as at reset)."""
     if not world.scene.fixtures:
         return {}
-    return {k: v.copy() for k, v in fixtures_of(world.robot.id, world.scene.id).drops.items()}
+    fx = fixtures_of(world.robot.id, world.scene.id)
+    out = {k: v.copy() for k, v in fx.drops.items()}
+    out.update({k: v.copy() for k, v in fx.burners.items()})
+    if fx.kettle_qpos is not None and fx.kettle_start is not None:
+        live = data is not None
+        out["kettle"] = _kettle_pose(fx.handles["kettle"], fx.kettle_qpos, data) if live else fx.kettle_start.copy()
+    return out
+
+
+def _kettle_pose(handle: tuple[int, ...], qpos: int, data: mujoco.MjData) -> np.ndarray:
+    return np.concatenate([data.qpos[qpos : qpos + 7], data.site_xpos[handle[0]]])

@@ -9,7 +9,8 @@ interpreted on its own; a clause that names no cube, or says "it", is about the 
 
 Scene fixtures (`fixtures`, e.g. the warehouse's "bin" and "shelf") are resolved per scene: where there is a
 bin, "bin", "container", "crate", "box" and "basket" mean it; elsewhere they still mean the table's bowl.
-"open the microwave / cabinet / drawer" and "move the kettle left" are scene tasks (`sim_engine.scene_tasks`).
+"open the microwave / cabinet / drawer", "move the kettle left" and, where there is a stove, "put the kettle on
+the left burner" are scene tasks (`sim_engine.scene_tasks`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SHELF_WORDS = {"shelf", "shelves", "shelving", "rack"}
 OPEN_WORDS = {"open", "opened", "unlatch"}
 DRAWER_WORDS = {"drawer", "drawers", "sliding", "slide"}  # the kitchen's slide cabinet
 CABINET_WORDS = {"cabinet", "cabinets", "cupboard", "cupboards"}
+BURNER_WORDS = {"burner", "burners", "stove", "hob", "cooktop", "hotplate"}  # the stove's burners
+SIDES = ("left", "right")  # the stove's burners, as the robot sees them
 PICK_WORDS = {"pick", "lift", "grab", "grasp", "raise", "take", "hold", "get", "fetch", "elevate"}
 PUSH_WORDS = {"push", "slide", "shove", "nudge", "move", "shift", "sweep", "drag"}
 PLACE_WORDS = {"put", "place", "drop", "set", "stack", "move", "deposit", "insert", "load", "transfer"}
@@ -143,12 +146,25 @@ def _fixture_task(words: list[str], fixtures: Collection[str]) -> TaskSpec | Non
         if ws & CABINET_WORDS and "cabinet" in fixtures:
             return TaskSpec(family=TaskFamily.OPEN, object="cabinet")
     if "kettle" in ws and "kettle" in fixtures and not ws & set(COLOUR_WORDS):
+        if ws & BURNER_WORDS:
+            return _burner_task(words, fixtures)
         direction = next((DIRECTIONS[w] for w in words if w in DIRECTIONS), None)
         if direction is not None and ws & (PUSH_WORDS | PLACE_WORDS):
             return TaskSpec(family=TaskFamily.PUSH, object="kettle", direction=direction)
         if direction is None and ws & PICK_WORDS:
             return TaskSpec(family=TaskFamily.PICK, object="kettle")
     return None
+
+
+def _burner_task(words: list[str], fixtures: Collection[str]) -> TaskSpec | None:
+    """"put the kettle on the left burner": the side named last ("from the left burner to the right one" is
+    the right); None where there is no stove, NONE where no side is named ("put the kettle on the stove")."""
+    if "stove" not in fixtures:
+        return None
+    side = next((w for w in reversed(words) if w in SIDES), None)
+    if side is None:
+        return TaskSpec(family=TaskFamily.NONE)
+    return TaskSpec(family=TaskFamily.PLACE, object="kettle", target=f"{side} burner")
 
 
 def _interpret_words(words: list[str], colours: list[str], bowl: bool, fixtures: Collection[str]) -> TaskSpec:

@@ -82,7 +82,7 @@ class Observer:
             "privileged/time": float(data.time),
             "privileged/table_top": TABLE_TOP,
             "privileged/cube_half": CUBE_HALF,
-            "privileged/fixtures": fixture_targets(w),  # where to set a cube down in the bin, on the shelf, ...
+            "privileged/fixtures": fixture_targets(w, data),  # drops in the bin, on the shelf; the kettle now
         }
 
     def _render(self, data: mujoco.MjData, cam: CameraSpec) -> np.ndarray:

@@ -67,7 +67,7 @@ SCENES: dict[str, SceneSpec] = {
         description="A counter beside a microwave, a kettle and wall cabinets; red, green and blue cubes and a "
                     "bowl laid out from the turn's seed.",
         furniture="kitchen",
-        fixtures=("microwave", "kettle", "cabinet", "drawer"),
+        fixtures=("microwave", "kettle", "cabinet", "drawer", "stove"),
     ),
     "warehouse": SceneSpec(
         id="warehouse",

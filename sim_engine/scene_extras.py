@@ -3,9 +3,10 @@ where the objects are placed (or where the arm hovers above them).
 
 Kitchen: the microwave, hinge cabinet, slide cabinet and kettle of gymnasium-robotics' kitchen
 (envs/assets/kitchen_franka/kitchen_assets, Apache-2.0), read from the installed package. Their textures
-(8 MB, 4.7 MB of it wood) are left out: materials keep their colours. Warehouse: a bin after robosuite's
-bins arena (MIT; plain box geoms, so rebuilt here at a size that fits the table), a shelf built from boxes
-and cardboard boxes on it. Everything here is static or starts at rest; what varies per episode (the cubes,
+(8 MB, 4.7 MB of it wood) are left out: materials keep their colours. The kettle stands on the robot's right,
+beside a two-burner stove (`sim_engine.stove`), both placed from the robot's reach box. Warehouse: a bin after
+robosuite's bins arena (MIT; plain box geoms, so rebuilt here at a size that fits the table), a shelf built from
+boxes and cardboard boxes on it. Everything here is static or starts at rest; what varies per episode (the cubes,
 the bowl) stays in qpos.
 """
 
@@ -15,6 +16,7 @@ import copy
 import xml.etree.ElementTree as ET
 
 from sim_engine.robots import FRANKA, RobotSpec, asset_root
+from sim_engine.stove import add_stove
 
 KITCHEN_ITEMS = ("microwave", "hingecabinet", "slidecabinet", "kettle")
 SIDE_GAP = 0.45  # m from the reach box's left edge to the microwave's centre (its door 0.24 m beyond)
@@ -68,14 +70,17 @@ def _kitchen(root: ET.Element, robot: RobotSpec, table_top: float) -> dict[str, 
     counter = ET.SubElement(world, "body", name="side_counter", pos=f"{cx + 0.2} {side} {table_top - 0.02}")
     ET.SubElement(counter, "geom", name="side_counter", type="box", size="0.55 0.3 0.02", material="table")
     _place(world, parts["microwave"], f"{cx} {side} {table_top}")
-    _place(world, parts["kettle"], f"{cx + 0.56} {side - 0.05} {table_top + 0.001}", free=True)
+    kettle = add_stove(root, robot, table_top)  # the kettle's start, beside the stove, handle along y
+    _place(world, parts["kettle"], f"{kettle[0]} {kettle[1]} {table_top + 0.001}", free=True, quat=kettle[2])
     _place(world, parts["hingecabinet"], f"{cx - 0.05} {side + 0.05} {table_top + 0.85}")
     _place(world, parts["slidecabinet"], f"{cx + 0.8} {side + 0.05} {table_top + 0.85}")
     return files
 
 
-def _place(world: ET.Element, body: ET.Element, pos: str, *, free: bool = False) -> None:
+def _place(world: ET.Element, body: ET.Element, pos: str, *, free: bool = False, quat: str | None = None) -> None:
     holder = ET.SubElement(world, "body", name=f"{body.get('name')}_mount", pos=pos)
+    if quat is not None:
+        holder.set("quat", quat)
     body = copy.deepcopy(body)
     if free:
         ET.SubElement(holder, "freejoint", name=f"{body.get('name')}_free")

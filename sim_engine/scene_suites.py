@@ -20,9 +20,11 @@ SCENE_SUITES: dict[str, Callable[[int], str]] = {
     "open-cabinet": lambda i: "open the cabinet",
     "open-drawer": lambda i: "open the drawer",
     "kettle": lambda i: f"move the kettle {KETTLE_WAYS[i % 4]}",
+    "kettle-burner": lambda i: ("move the kettle to the left burner", "put the kettle on the right burner")[i % 2],
 }
 FIXTURE_OF = {"bin": "bin", "shelf": "shelf", "microwave": "microwave", "open-microwave": "microwave",
-              "open-cabinet": "cabinet", "open-drawer": "drawer", "kettle": "kettle"}
+              "open-cabinet": "cabinet", "open-drawer": "drawer", "kettle": "kettle",
+              "kettle-burner": "stove"}
 
 
 def scene_families(scene: SceneSpec) -> list[str]:

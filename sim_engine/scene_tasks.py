@@ -5,7 +5,10 @@
 - open the microwave / the cabinet (either hinge door) / the drawer (the slide cabinet) (OPEN): success when
   a door has travelled `OPEN_FRACTION` of its joint range from where it starts closed;
 - move the kettle left / right / forward / back (PUSH) and pick it up (PICK): as for a cube, measured on the
-  kettle's free joint, and a moved kettle must still stand upright.
+  kettle's free joint, and a moved kettle must still stand upright;
+- move the kettle to the left / right burner (PLACE, target "left burner" | "right burner"): success when the
+  kettle stands upright on the counter with its base's centre within BURNER_RADIUS of the burner's centre,
+  and the hand has let go.
 
 Progress blends reaching (the hand's distance to the object or handle, relative to where it started) with
 the task's own measure, and is 1 exactly on success, like the cube tasks in `sim_engine.tasks`.
@@ -23,6 +26,8 @@ from sim_engine.world import World
 
 OPEN_FRACTION = 0.4  # of a door's travel: the microwave ~48 degrees, a hinge door ~36, the slide 18 cm
 UPRIGHT_COS = np.cos(np.radians(30))  # a moved kettle may lean at most this much
+BURNER_RADIUS = 0.05  # m from a burner's centre the kettle's base centre may be (the burners are 0.15 m apart)
+REST_HEIGHT = 0.01  # m above its starting height a kettle may be and still stand on the counter
 KETTLE = "kettle"
 
 
@@ -44,14 +49,16 @@ class SceneTaskEvaluator:
         self.start = self._subject(data)
         self.reach0 = max(1e-6, self._hand_distance(data))
         if spec.family is TaskFamily.PLACE:
-            self.dist0 = max(1e-6, self._region_distance(self.start))
+            self.dist0 = max(1e-6, self._burner_distance(self.start) if spec.object == KETTLE
+                             else self._region_distance(self.start))
 
     def _valid(self) -> bool:
         s, fx = self.spec, self.fx
         if s.family is TaskFamily.OPEN:
             return s.object in OPEN_FIXTURES and bool(fx.openings.get(s.object or ""))
         if s.object == KETTLE:
-            return fx.kettle_qpos is not None and s.family in (TaskFamily.PICK, TaskFamily.PUSH)
+            return fx.kettle_qpos is not None and (s.family in (TaskFamily.PICK, TaskFamily.PUSH)
+                                                   or (s.family is TaskFamily.PLACE and s.target in fx.burners))
         return s.object in self.world.objects and s.target in fx.regions
 
     def __call__(self, data: mujoco.MjData) -> TaskStatus:
@@ -61,7 +68,7 @@ class SceneTaskEvaluator:
         if family is TaskFamily.OPEN:
             return self._open(data)
         if family is TaskFamily.PLACE:
-            return self._place(data)
+            return self._on_burner(data) if self.spec.object == KETTLE else self._place(data)
         if family is TaskFamily.PICK:
             return self._lift(data)
         return self._push(data)
@@ -93,6 +100,9 @@ class SceneTaskEvaluator:
     def _reach(self, data: mujoco.MjData) -> float:
         return clip01(1.0 - max(0.0, self._hand_distance(data) - 0.01) / self.reach0)
 
+    def _burner_distance(self, p: np.ndarray) -> float:
+        return float(np.linalg.norm(p[:2] - self.fx.burners[self.spec.target or ""][:2]))
+
     def _region_distance(self, p: np.ndarray) -> float:
         return min(box.distance(p) for box in self.fx.regions[self.spec.target or ""])
 
@@ -108,6 +118,17 @@ class SceneTaskEvaluator:
         carried = clip01(float(obj[2] - self.start[2]) / LIFT_HEIGHT)
         return TaskStatus(success=False, progress=0.2 * self._reach(data) + 0.2 * carried + 0.5 * closeness
                           + 0.1 * float(inside))
+
+    def _on_burner(self, data: mujoco.MjData) -> TaskStatus:
+        pos = self._subject(data)
+        dist = self._burner_distance(pos)
+        resting = abs(float(pos[2] - self.start[2])) < REST_HEIGHT
+        released = self.world.gripper_closure(data) < 0.5
+        if dist <= BURNER_RADIUS and resting and released and self._upright(data):
+            return TaskStatus(success=True, progress=1.0)
+        closeness = clip01(1.0 - dist / self.dist0)
+        return TaskStatus(success=False, progress=min(0.99, 0.3 * self._reach(data) + 0.6 * closeness
+                                                      + 0.1 * float(dist <= BURNER_RADIUS)))
 
     def _open(self, data: mujoco.MjData) -> TaskStatus:
         opened = max(o.fraction(data) for o in self.fx.openings[self.spec.object or ""])

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 
 from schemas.errors import ValidationError
 from schemas.task import TaskFamily, TaskSpec, Understanding
-from sim_engine.instructions import BIN_WORDS, BOWL_WORDS, COLOUR_WORDS, _box_means_cube, _tokens, interpret_clauses
+from sim_engine.instructions import (
+    BIN_WORDS,
+    BOWL_WORDS,
+    COLOUR_WORDS,
+    SIDES,
+    _box_means_cube,
+    _tokens,
+    interpret_clauses,
+)
 from sim_engine.scene import SceneSpec, get_scene
 
 OTHER_COLOURS = {"purple", "violet", "yellow", "orange", "pink", "black", "white", "grey", "gray", "brown",
@@ -21,9 +29,10 @@ CUBE_NOUNS = {"cube", "cubes", "block", "blocks", "box", "boxes", "brick", "bric
 OBJECT_NOUNS = {"ball", "sphere", "cup", "mug", "bottle", "plate", "apple", "banana", "kettle",
                 "microwave", "cabinet", "drawer", "shelf", "sponge", "spoon", "fork", "knife", "pen", "marker",
                 "towel", "cloth", "toy", "cylinder", "pyramid", "lid", "pan", "pot", "jar", "carrot", "cupboard",
-                "burner", "stove", "oven", "hob", "cooktop", "sink", "fridge", "rack"}
+                "burner", "stove", "oven", "hob", "cooktop", "hotplate", "sink", "fridge", "rack"}
 # furniture words -> the fixture they name (SceneSpec.fixtures); BIN_WORDS name the bin where there is one
-FIXTURE_ALIASES = {"cupboard": "cabinet", "cupboards": "cabinet", "rack": "shelf", "bins": "bin"}
+FIXTURE_ALIASES = {"cupboard": "cabinet", "cupboards": "cabinet", "rack": "shelf", "bins": "bin", "burner": "stove",
+                   "hob": "stove", "cooktop": "stove", "hotplate": "stove"}
 MAX_GAP = 2  # words allowed between a colour and its noun ("red wooden cube")
 DIRECTION_TEXT = {"left": "to the left", "right": "to the right", "forward": "away from the robot",
                   "back": "towards the robot"}
@@ -68,10 +77,13 @@ def parse(instruction: str, scene: SceneSpec, *, previous: Sequence[str] = ()) -
 
 def describe(task: TaskSpec) -> str:
     """A one-line summary of a scored part: "pick up · red cube", "put · blue cube · in the bowl",
-    "put · red cube · on the shelf", "open · microwave", "move · kettle · to the left"."""
+    "put · red cube · on the shelf", "open · microwave", "move · kettle · to the left",
+    "move · kettle · onto the left burner"."""
     obj = _label(task.object)
     if task.family is TaskFamily.OPEN:
         return f"open · {obj}"
+    if task.family is TaskFamily.PLACE and task.object == "kettle":
+        return f"move · {obj} · onto the {task.target}"
     if task.family is TaskFamily.PUSH and task.object == "kettle":
         return f"move · {obj} · {DIRECTION_TEXT.get(task.direction or '', task.direction)}"
     if task.family is TaskFamily.PICK:
@@ -129,14 +141,15 @@ def _fixture(words: list[str], i: int, scene: SceneSpec) -> str:
     w = words[i]
     if "bin" in scene.fixtures and w in BIN_WORDS and not (w == "box" and _box_means_cube(words[: i + 1])):
         return "bin"
-    return FIXTURE_ALIASES.get(w, _singular(w))
+    return FIXTURE_ALIASES.get(w) or FIXTURE_ALIASES.get(_singular(w), _singular(w))
 
 
 def _scorable(task: TaskSpec, scene: SceneSpec) -> bool:
     if task.family is TaskFamily.OPEN:
         return task.object in scene.fixtures
     movable = {*scene.cubes, *(f for f in scene.fixtures if f == "kettle")}
-    targets = {*scene.cubes, *(("bowl",) if scene.bowl else ()), *scene.fixtures}
+    burners = (f"{side} burner" for side in SIDES) if "stove" in scene.fixtures else ()
+    targets = {*scene.cubes, *(("bowl",) if scene.bowl else ()), *scene.fixtures, *burners}
     return task.has_metric and task.object in movable and task.target in (None, *targets)
 
 

@@ -1,5 +1,6 @@
-"""Scene tasks: the bin, the shelf, the microwave, the cabinets and the kettle, scored on hand-set states of the
-real compiled models, understood from paraphrases per scene, and performed by the scripted expert."""
+"""Scene tasks: the bin, the shelf, the microwave, the cabinets, the kettle and the stove's burners, scored on
+hand-set states of the real compiled models, understood from paraphrases per scene, and performed by the scripted
+expert."""
 
 import hashlib
 
@@ -13,7 +14,7 @@ from schemas.task import TaskFamily, TaskSpec
 from sim_engine.episode import EpisodeSpec, run_episode
 from sim_engine.fixtures import REST_TOL, fixtures_of
 from sim_engine.scene import CUBE_HALF, TABLE_TOP
-from sim_engine.scene_tasks import OPEN_FRACTION
+from sim_engine.scene_tasks import BURNER_RADIUS, OPEN_FRACTION
 from sim_engine.state import InitialState
 from sim_engine.tasks import SequenceEvaluator
 from sim_engine.understanding import understand
@@ -123,6 +124,42 @@ def test_the_kettle_must_move_the_asked_way_and_stay_upright():
     assert ev(data).success is False
 
 
+def _kettle_at(world, data, adr, xy, *, dz=0.0, quat=None):
+    data.qpos[adr : adr + 2] = xy
+    data.qpos[adr + 2] = world.model.qpos0[adr + 2] + dz
+    if quat is not None:
+        data.qpos[adr + 3 : adr + 7] = quat
+    mujoco.mj_forward(world.model, data)
+
+
+@pytest.mark.parametrize(("robot", "side"), [("franka", "left"), ("ur5e", "right"), ("widowx", "left")])
+def test_the_kettle_on_a_burner_must_stand_on_it_upright_and_let_go(robot, side):
+    spec = TaskSpec(family=TaskFamily.PLACE, object="kettle", target=f"{side} burner")
+    world, data, ev = _start(robot, "kitchen", spec)
+    fx = fixtures_of(robot, "kitchen")
+    other_side = "right" if side == "left" else "left"
+    adr, burner, other = fx.kettle_qpos, fx.burners[f"{side} burner"], fx.burners[f"{other_side} burner"]
+    start = data.qpos[adr : adr + 2].copy()
+    assert ev(data).success is False
+    progress = []
+    for t in np.linspace(0.0, 0.8, 5):  # slid towards the burner
+        _kettle_at(world, data, adr, start + t * (burner[:2] - start))
+        progress.append(ev(data).progress)
+    assert progress == sorted(progress)
+    assert progress[-1] > progress[0] + 0.3
+    _kettle_at(world, data, adr, burner[:2] + [0.0, 0.8 * BURNER_RADIUS])
+    assert ev(data).success is True
+    assert ev(data).progress == 1.0
+    _kettle_at(world, data, adr, burner[:2] + [1.4 * BURNER_RADIUS, 0.0])  # beside it
+    assert ev(data).success is False
+    _kettle_at(world, data, adr, other[:2])  # on the other burner
+    assert ev(data).success is False
+    _kettle_at(world, data, adr, burner[:2], dz=0.05)  # held above it
+    assert ev(data).success is False
+    _kettle_at(world, data, adr, burner[:2], quat=[np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0, 0.0])  # on its side
+    assert ev(data).success is False
+
+
 @pytest.mark.parametrize(("scene", "text", "summary"), [
     ("warehouse", "put the red cube in the bin", "put · red cube · in the bin"),
     ("warehouse", "drop the blue block into the container", "put · blue cube · in the bin"),
@@ -144,6 +181,15 @@ def test_the_kettle_must_move_the_asked_way_and_stay_upright():
     ("kitchen", "move the kettle to the left", "move · kettle · to the left"),
     ("kitchen", "push the kettle away from you", "move · kettle · away from the robot"),
     ("kitchen", "lift the kettle", "pick up · kettle"),
+    ("kitchen", "move the kettle to the left burner", "move · kettle · onto the left burner"),
+    ("kitchen", "put the kettle on the right burner", "move · kettle · onto the right burner"),
+    ("kitchen", "move the kettle onto the left stove burner", "move · kettle · onto the left burner"),
+    ("kitchen", "Set the kettle down on the burner on the right.", "move · kettle · onto the right burner"),
+    ("kitchen", "place the kettle on the left hob", "move · kettle · onto the left burner"),
+    ("kitchen", "slide the kettle from the left burner to the right burner", "move · kettle · onto the right burner"),
+    ("kitchen", "pick up the kettle, then put it on the left burner",
+     "pick up · kettle, then move · kettle · onto the left burner"),
+    ("kitchen", "put the kettle on the stove", "no automatic metric for this instruction"),  # which burner?
     ("kitchen", "put the blue cube in the bin", "put · blue cube · in the bowl"),  # no bin here: the bowl
     ("table", "put the red cube in the bin", "put · red cube · in the bowl"),
 ])
@@ -161,7 +207,8 @@ def test_paraphrases_are_understood_per_scene(scene, text, summary):
     ("warehouse", "move the kettle to the left", "kettle"),
     ("warehouse", "put the red cube in the bowl", "bowl"),
     ("kitchen", "put the red cube on the shelf", "shelf"),
-    ("kitchen", "move the kettle to the left burner", "burner"),
+    ("warehouse", "put the red cube on the left burner", "burner"),
+    ("table", "move the green cube next to the stove", "stove"),
 ])
 def test_fixtures_the_scene_lacks_are_refused_with_what_it_has(scene, text, missing):
     with pytest.raises(ValidationError, match=f"this scene has no {missing}; it has: red cube, ") as err:
@@ -199,6 +246,17 @@ def test_the_expert_puts_a_cube_in_the_microwave_once_its_door_is_open():
                        seed=SEED, max_steps=60)
     out = run_episode(spec, Registry.from_file().build("scripted-expert"), initial_state=start)
     assert out.outcome.success is True
+
+
+@pytest.mark.parametrize(("robot", "text"), [
+    ("franka", "move the kettle to the left burner"),
+    ("ur5e", "put the kettle on the right burner"),
+])
+def test_the_expert_takes_the_kettle_by_its_handle_to_a_burner(robot, text):
+    spec = EpisodeSpec(robot_id=robot, scene_id="kitchen", instruction=text, seed=SEED, max_steps=60)
+    out = run_episode(spec, Registry.from_file().build("scripted-expert"))
+    assert out.outcome.success is True
+    assert out.outcome.progress == 1.0
 
 
 def test_a_scene_task_episode_is_deterministic():
