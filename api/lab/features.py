@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import sim_engine  # noqa: F401  -- sets MUJOCO_GL (offscreen rendering) before mujoco is imported
-from policy_host.learned.samples import CAMERA_KEYS, MAX_CHUNK, Samples, proprio_of
+from policy_host.learned.samples import CAMERA_KEYS, MAX_CHUNK, Samples, proprio_of, proprio_size
 
 if TYPE_CHECKING:
     import mujoco
@@ -43,7 +43,7 @@ def _episode(args: tuple[str, int, int]) -> dict:
     labels = replay.steps["expert_action"]
     n = len(h.step_frames)
     images = np.zeros((n, len(CAMERA_KEYS), size, size, 3), np.uint8)
-    proprio = np.zeros((n, 14), np.float32)
+    proprio = np.zeros((n, proprio_size(len(world.arm_qpos))), np.float32)
     aux = np.zeros((n, 6), np.float32)
     for k, f in enumerate(h.step_frames):
         images[k], obs = observe_recorded(world, data, renderer, replay.frames["qpos"][f], CAMERA_KEYS)

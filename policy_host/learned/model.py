@@ -20,7 +20,7 @@ BACKBONE_STAGES = 14  # MobileNetV2 features[0:14] -> 96 channels at stride 16
 BACKBONE_CHANNELS = 96
 ACTION_DIM = 7  # ee_delta: dx dy dz rx ry rz gripper
 GRIPPER_INDEX = 6
-PROPRIO_DIM = 7 + 6 + 1  # joint positions, cartesian position (xyz + euler), gripper
+PROPRIO_DIM = 7 + 6 + 1  # the Franka's: joint positions (7), cartesian position (xyz + euler), gripper
 AUX_DIM = 6  # object - ee (3), destination - ee (3)
 
 
@@ -34,6 +34,7 @@ class HeadConfig:
     hidden: int = 512
     chunk: int = 4
     dropout: float = 0.1
+    proprio: int = PROPRIO_DIM  # arm joints + 6 + 1 of the robot trained on (older configs: the Franka's 14)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,14 +87,14 @@ class VLAHead(nn.Module):
         per_camera = 2 * cfg.keypoints + cfg.reduced
         self.text = nn.Linear(cfg.text_dim, 64)
         self.mlp = nn.Sequential(
-            nn.Linear(cfg.cameras * per_camera + PROPRIO_DIM + 64, cfg.hidden), nn.LayerNorm(cfg.hidden), nn.GELU(),
+            nn.Linear(cfg.cameras * per_camera + cfg.proprio + 64, cfg.hidden), nn.LayerNorm(cfg.hidden), nn.GELU(),
             nn.Dropout(cfg.dropout), nn.Linear(cfg.hidden, cfg.hidden), nn.GELU(),
         )
         self.actions = nn.Linear(cfg.hidden, cfg.chunk * ACTION_DIM)
         self.aux = nn.Linear(cfg.hidden, AUX_DIM)
         # normalisation statistics, fitted on the training data and saved with the weights
-        self.register_buffer("proprio_mean", torch.zeros(PROPRIO_DIM))
-        self.register_buffer("proprio_std", torch.ones(PROPRIO_DIM))
+        self.register_buffer("proprio_mean", torch.zeros(cfg.proprio))
+        self.register_buffer("proprio_std", torch.ones(cfg.proprio))
         self.register_buffer("action_mean", torch.zeros(ACTION_DIM))
         self.register_buffer("action_std", torch.ones(ACTION_DIM))
 

@@ -20,6 +20,7 @@ from schemas.policy import ActionSpace, CameraSpec, Observation, PolicyMetadata
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
 _load_lock = threading.Lock()
 _heads: dict[Path, VLAHead] = {}
+DEFAULT_ROBOT = "franka"  # checkpoints written before config.json named a robot were all trained on the Franka
 
 
 def resolve(checkpoint: str | Path) -> Path:
@@ -30,6 +31,12 @@ def resolve(checkpoint: str | Path) -> Path:
     if not (path / "model.safetensors").is_file():
         raise ValidationError("checkpoint", f"no model.safetensors in {path}")
     return path
+
+
+def trained_robot(checkpoint: str | Path) -> str:
+    """The robot a checkpoint was trained on (config.json's "robot"): the only one it drives."""
+    config = json.loads((resolve(checkpoint) / "config.json").read_text())
+    return str(config.get("robot", DEFAULT_ROBOT))
 
 
 def load_head(checkpoint: str | Path) -> VLAHead:
@@ -49,9 +56,15 @@ def load_head(checkpoint: str | Path) -> VLAHead:
 
 
 class LearnedPolicy:
-    """params: checkpoint (folder or name), action_horizon (actions executed per chunk), latency_s."""
+    """params: checkpoint (folder or name), robot (the one it will drive: refused unless the checkpoint was trained
+    on it; default the checkpoint's own), action_horizon (actions executed per chunk), latency_s."""
 
-    def __init__(self, checkpoint: str, action_horizon: int = 2, latency_s: float = 0.0) -> None:
+    def __init__(self, checkpoint: str, action_horizon: int = 2, latency_s: float = 0.0,
+                 robot: str | None = None) -> None:
+        self.robot = trained_robot(checkpoint)
+        if robot is not None and robot != self.robot:
+            raise ValidationError("robot", f"checkpoint {Path(checkpoint).name} was trained on {self.robot!r} "
+                                  f"and drives only it, not {robot!r}")
         self.head = load_head(checkpoint)
         self.backbone = Backbone.shared()
         self.text = shared_encoder()
@@ -75,7 +88,11 @@ class LearnedPolicy:
         images = np.stack([obs[k] for k in CAMERA_KEYS])
         fmaps = self.backbone.features_tensor(images)
         text = torch.from_numpy(self.text.encode(str(obs["prompt"])))[None]
-        proprio = torch.from_numpy(proprio_of(obs))[None]
+        state = proprio_of(obs)
+        if len(state) != self.head.cfg.proprio:
+            raise ValidationError("observation/joint_position", f"{len(state) - 7} arm joints, but this checkpoint "
+                                  f"was trained on the {self.robot} ({self.head.cfg.proprio - 7})")
+        proprio = torch.from_numpy(state)[None]
         pred, _ = self.head([fmaps[i:i + 1] for i in range(len(CAMERA_KEYS))], proprio, text)
         actions = self.head.denormalise(pred)[0].numpy().astype(np.float64)
         actions[:, GRIPPER_INDEX] = (pred[0, :, GRIPPER_INDEX].numpy() > 0.0).astype(np.float64)

@@ -12,8 +12,14 @@ MAX_CHUNK = 8  # labels kept per sample: the expert's actions from this step on
 CAMERA_KEYS = ("observation/exterior_image_1_left", "observation/wrist_image_left")
 
 
+def proprio_size(arm_joints: int) -> int:
+    """Length of proprio_of's vector for a robot with this many arm joints."""
+    return arm_joints + 6 + 1
+
+
 def proprio_of(obs: dict) -> np.ndarray:
-    """joint positions (7), cartesian position (6), gripper (1) as float32."""
+    """joint positions (the robot's arm joints: 7 on the Franka, 6 on the UR5e and WidowX), cartesian position (6),
+    gripper (1) as float32."""
     return np.concatenate([obs["observation/joint_position"], obs["observation/cartesian_position"],
                            obs["observation/gripper_position"]]).astype(np.float32)
 
@@ -21,7 +27,7 @@ def proprio_of(obs: dict) -> np.ndarray:
 @dataclass
 class Samples:
     feats: np.ndarray  # (N, cameras, 96, h, w) float16
-    proprio: np.ndarray  # (N, 14) float32
+    proprio: np.ndarray  # (N, arm joints + 7) float32
     texts: list[str]  # instruction per sample
     actions: np.ndarray  # (N, MAX_CHUNK, 7) float32: the expert's actions from this step on
     aux: np.ndarray  # (N, 6) float32

@@ -16,6 +16,7 @@ from policy_host.learned.model import GRIPPER_INDEX as GRIPPER
 from policy_host.learned.model import HeadConfig, VLAHead
 from policy_host.learned.samples import Samples
 from policy_host.learned.text import shared_encoder
+from schemas.errors import ValidationError
 
 
 @dataclass
@@ -28,6 +29,7 @@ class TrainConfig:
     seed: int = 0
     val_fraction: float = 0.1
     max_episodes: int | None = None  # use only the first N demo episodes (smaller-data checkpoints)
+    robot: str = "franka"  # the robot the demos drove: the only one the checkpoint drives
     head: HeadConfig = field(default_factory=HeadConfig)
 
 
@@ -65,6 +67,9 @@ def train(samples: Samples, cfg: TrainConfig, progress: Callable[[int, dict[str,
     actions = torch.from_numpy(samples.actions[:, :chunk])
     aux = torch.from_numpy(samples.aux)
 
+    if samples.proprio.shape[1] != cfg.head.proprio:
+        raise ValidationError("samples", f"proprio of size {samples.proprio.shape[1]}, "
+                              f"the head expects {cfg.head.proprio}")
     model = VLAHead(cfg.head)
     tr = torch.from_numpy(train_idx)
     model.proprio_mean.copy_(proprio[tr].mean(0))
@@ -133,8 +138,8 @@ def save(result: TrainResult, cfg: TrainConfig, out_dir: Path, card: dict) -> No
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in result.model.state_dict().items()}
     save_file(state, out_dir / "model.safetensors", metadata={"format": "pt", "head": json.dumps(cfg.head.to_dict())})
-    (out_dir / "config.json").write_text(json.dumps({"head": cfg.head.to_dict(), "train": {
-        k: v for k, v in asdict(cfg).items() if k != "head"}}, indent=2) + "\n")
+    (out_dir / "config.json").write_text(json.dumps({"robot": cfg.robot, "head": cfg.head.to_dict(), "train": {
+        k: v for k, v in asdict(cfg).items() if k not in ("head", "robot")}}, indent=2) + "\n")
     plot_loss(result.history, out_dir / "loss.png", title=card.get("name", "training"))
     (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
 

@@ -54,9 +54,12 @@ def test_battle_in_cell(client: TestClient, wait_turn: Callable[..., dict], robo
     assert all(isinstance(after[side]["success"], bool) for side in ("left", "right"))
 
 
-def test_learned_policies_stay_on_the_franka() -> None:
+def test_each_robot_draws_only_its_own_learned_policies() -> None:
+    from policy_host.learned.policy import trained_robot
+
     registry = Registry.from_file()
-    for robot in ("ur5e", "widowx"):
-        kinds = {e.kind for e in registry.arena_models(robot)}
-        assert "learned" not in kinds
-        assert len(registry.arena_models(robot)) >= 2
+    for robot in ("franka", "ur5e", "widowx"):
+        learned = [e for e in registry.arena_models(robot) if e.kind == "learned"]
+        assert learned, f"{robot}'s board has no learned policy"
+        assert all(trained_robot(e.params["checkpoint"]) == robot for e in learned)
+        assert len(registry.arena_models(robot)) > len(learned)
