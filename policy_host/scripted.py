@@ -17,6 +17,8 @@ from schemas.task import TaskFamily, TaskSpec
 
 PUSH_BACKOFF = 0.065  # m behind the cube where a push starts
 PUSH_OVERSHOOT = 0.16  # m past the cube's start where a push aims
+STALL_STEP = 0.002  # m: a hand that moved less than this since the last control step has stopped
+STALL_REACH = 2.0  # a stopped hand within this many tolerances of a waypoint has reached it (as near as it gets)
 
 
 class ScriptedExpert:
@@ -45,6 +47,7 @@ class ScriptedExpert:
         self.task: TaskSpec | None = None
         self.index = 0
         self.reached_at: float | None = None
+        self.last_ee: np.ndarray | None = None  # the measured hand position at the last step (stall detection)
         self.swap = self.rng.random() < self.wrong_object_prob
 
     def infer(self, obs: Observation) -> np.ndarray:
@@ -141,13 +144,20 @@ class ScriptedExpert:
     # ---- execution ------------------------------------------------------------------------------------
 
     def _advance(self, obs: Observation) -> None:
-        """Move past every waypoint that is reached and has been held for its dwell time."""
+        """Move past every waypoint that is reached and has been held for its dwell time. A waypoint at the edge
+        of the arm's reach (a bin's far corner for the WidowX) counts as reached once it has been commanded there
+        and the hand has stopped within STALL_REACH tolerances of it: the arm gets no nearer, and waiting there only
+        lets a held cube slip."""
         assert self.plan is not None
-        now = float(obs["privileged/time"])
+        now, ee = float(obs["privileged/time"]), obs["privileged/ee_pos"]
+        stopped = self.last_ee is not None and float(np.linalg.norm(ee - self.last_ee)) < STALL_STEP
+        self.last_ee = ee.copy()
         while self.index < len(self.plan) - 1:
             target = self.plan[self.index]
             if self.reached_at is None:
-                if np.linalg.norm(obs["privileged/ee_pos"] - target.pos) >= target.tolerance:
+                dist = float(np.linalg.norm(ee - target.pos))
+                asked = float(np.linalg.norm(obs["privileged/ee_target_pos"] - target.pos)) < target.tolerance
+                if dist >= target.tolerance and not (stopped and asked and dist < STALL_REACH * target.tolerance):
                     return
                 self.reached_at = now
             if now - self.reached_at < target.dwell_s:

@@ -3,6 +3,8 @@ import pytest
 
 from policy_host.geometry import exp_rotation, grasp_yaw, log_rotation
 from policy_host.registry import Registry
+from policy_host.waypoints import Waypoint
+from schemas.task import TaskFamily, TaskSpec
 from sim_engine.episode import EpisodeSpec, run_episode
 
 REGISTRY = Registry.from_file()
@@ -58,3 +60,27 @@ def test_rotation_helpers_invert_each_other(seed):
 def test_grasp_yaw_folds_quarter_turns():
     assert grasp_yaw(np.pi / 2 + 0.1) == pytest.approx(0.1)
     assert abs(grasp_yaw(0.7)) <= np.pi / 4
+
+
+
+def _stall_obs(task, time_s, ee, commanded):
+    return {"privileged/task": task, "privileged/time": time_s, "privileged/ee_pos": np.array(ee, dtype=float),
+            "privileged/ee_target_pos": np.array(commanded, dtype=float), "privileged/ee_target_mat": np.eye(3),
+            "observation/gripper_position": np.array([1.0])}
+
+
+@pytest.mark.parametrize(("commanded", "moves_on"), [((0.3, 0.0, 0.5), True), ((0.29, 0.0, 0.5), False)])
+def test_expert_moves_on_from_a_waypoint_its_arm_cannot_reach(commanded, moves_on):
+    # the hand stops 1.5 cm short of a waypoint (tolerance 1 cm): when it was commanded all the way there, the arm
+    # gets no nearer (the warehouse bin's far corner is past the WidowX's reach, and waiting there for the rest
+    # of the episode let the cube slip out), so the expert goes on; stopped short of a spot it has not yet
+    # commanded (a pause on the way) it keeps heading there
+    expert = REGISTRY.build("scripted-expert")
+    task = TaskSpec(family=TaskFamily.PICK, object="red")
+    expert.task, expert.plan = task, [Waypoint(pos=np.array([0.3, 0.0, 0.5]), yaw=0.0, gripper=1.0, tolerance=0.01),
+                                      Waypoint(pos=np.array([0.3, 0.0, 0.6]), yaw=0.0, gripper=1.0)]
+    short = (0.3, 0.015, 0.5)
+    expert.infer(_stall_obs(task, 0.0, short, commanded))
+    assert expert.index == 0  # not yet known to have stopped
+    expert.infer(_stall_obs(task, 0.1, short, commanded))
+    assert expert.index == (1 if moves_on else 0)
