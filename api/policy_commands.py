@@ -63,7 +63,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def forward_kinematics(robot_id: str) -> Callable[[np.ndarray], np.ndarray]:
-    """The robot's forward kinematics as the policy server wants it: 7 joint positions -> DROID's
+    """The robot's forward kinematics as the policy server wants it: the arm's joint positions -> DROID's
     `observation/cartesian_position` (xyz + extrinsic XYZ Euler), exactly as the arena observes it.
     Thread-safe (connections are served from several threads)."""
     from sim_engine.kinematics import IKSolver
@@ -92,8 +92,11 @@ def cmd_policy_server(args: argparse.Namespace) -> int:
     api_key = None
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env) or sys.exit(f"error: {args.api_key_env} is not set")
+    from sim_engine.robots import ROBOTS
+
     server = PolicyServer(lambda: reg.build(args.policy), protocol=args.protocol, host=args.host,
-                          port=args.port, api_key=api_key, kinematics=forward_kinematics(robot))
+                          port=args.port, api_key=api_key, kinematics=forward_kinematics(robot),
+                          arm_joints=len(ROBOTS[robot].arm_joints))
     print(f"serving {args.policy} ({args.protocol}) on ws://{args.host}:{server.port}", flush=True)
     try:
         server.serve_forever()

@@ -87,6 +87,8 @@ class Registry:
         factory = _import(entry.kind)
         params = dict(entry.params)
         params.setdefault("latency_s", entry.latency_s)
+        if entry.kind == "learned" and len(entry.robots) == 1:  # a checkpoint drives the one robot it was
+            params.setdefault("robot", entry.robots[0])  # trained on: refused at build if it is another
         policy = factory(**params)
         if not implements_policy(policy):
             raise TypeError(f"{KINDS[entry.kind]} does not implement the Policy protocol")
@@ -111,6 +113,10 @@ def _check(entry: ModelEntry) -> None:
         raise ValidationError("model.latency_s", f"{entry.name}: must be >= 0 s, got {entry.latency_s}")
     if "latency_s" in entry.params:
         raise ValidationError("model.params", f"{entry.name}: set latency_s on the entry, not in params")
+    robot = entry.params.get("robot")
+    if entry.kind == "learned" and robot is not None and entry.robots != [robot]:
+        raise ValidationError("model.robots", f"{entry.name}: a learned checkpoint drives one robot; params name "
+                              f"{robot!r}, so robots must be [{robot!r}], not {entry.robots}")
 
 
 def _import(kind: str) -> Any:

@@ -40,14 +40,16 @@ class PolicyServer:
     serves from a background thread. `api_key`, when set, is required as "Authorization: Api-Key ...".
     `kinematics` computes `observation/cartesian_position` from the joint positions for requests without
     it (the CLI passes the robot's forward kinematics; policy_host never imports the simulator).
+    `arm_joints`: the joint positions a request carries (7, DROID's Franka, unless the robot has another arm).
     """
 
     def __init__(self, factory: Callable[[], Policy], *, protocol: WireProtocol = "openpi",
                  host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 kinematics: ForwardKinematics | None = None) -> None:
+                 kinematics: ForwardKinematics | None = None, arm_joints: int = 7) -> None:
         if protocol not in PROTOCOLS:
             raise ValidationError("protocol", f"unknown {protocol!r}; known: {list(PROTOCOLS)}")
         self.factory, self.protocol, self.api_key, self.kinematics = factory, protocol, api_key, kinematics
+        self.arm_joints = arm_joints
         self._lock = threading.Lock()
         self._spare: Policy | None = factory()  # probed for its metadata, then serves the first connection
         self.meta = self._spare.metadata
@@ -105,7 +107,7 @@ class PolicyServer:
         policy: Policy | None = None
         try:
             policy = self._policy()
-            session = Session(policy, self.protocol, self.kinematics)
+            session = Session(policy, self.protocol, self.kinematics, self.arm_joints)
             ws.send(pack(self.handshake))
             for frame in ws:
                 ws.send(session.answer(frame))

@@ -21,10 +21,11 @@ from policy_host.wire import STATE_KEYS
 from schemas.policy import CameraSpec, Observation
 
 ForwardKinematics = Callable[[np.ndarray], np.ndarray]
-"""Joint positions (7,) -> `observation/cartesian_position` (6,): xyz and extrinsic XYZ Euler angles."""
+"""Joint positions (the arm's: 7 on DROID's Franka) -> `observation/cartesian_position` (6,): xyz and extrinsic
+XYZ Euler angles."""
 
 JOINTS_KEY = "observation/joint_position"
-SIZES = {JOINTS_KEY: 7, POSE_KEY: 6, "observation/gripper_position": 1}
+SIZES = {JOINTS_KEY: 7, POSE_KEY: 6, "observation/gripper_position": 1}  # DROID's; the joints are the arm's
 _EXTERIOR = re.compile(r"observation/exterior_image_(\d+)_(left|right)")
 
 
@@ -33,20 +34,24 @@ class RequestError(ValueError):
 
 
 def to_observation(request: dict[str, Any], cameras: tuple[CameraSpec, ...], *,
-                   kinematics: ForwardKinematics | None = None, needs_pose: bool = False) -> Observation:
+                   kinematics: ForwardKinematics | None = None, needs_pose: bool = False,
+                   arm_joints: int = SIZES[JOINTS_KEY]) -> Observation:
     """The arena observation for a client's request: every key it sent (arrays copied, since msgpack's are
     read-only), proprioception as float64 of DROID's sizes, the cartesian pose computed from the joints when
     the request has none (with `kinematics`; without it, a request lacking the pose is refused only when
-    `needs_pose`), each camera the policy asked for as (H, W, 3) uint8 at the policy's size, and the prompt."""
+    `needs_pose`), each camera the policy asked for as (H, W, 3) uint8 at the policy's size, and the prompt.
+    `arm_joints`: how many joint positions a request carries (DROID's Franka: 7; a server for a UR5e or WidowX
+    policy: 6)."""
+    sizes = {**SIZES, JOINTS_KEY: arm_joints}
     obs: Observation = {k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in request.items()}
     for key in STATE_KEYS:
         if key in request:
-            obs[key] = _vector(request[key], key)
+            obs[key] = _vector(request[key], key, sizes[key])
         elif key != POSE_KEY:
             raise RequestError(f"the request has no {key}")
     if POSE_KEY not in obs:
         if kinematics is not None:
-            obs[POSE_KEY] = _vector(kinematics(obs[JOINTS_KEY]), POSE_KEY)
+            obs[POSE_KEY] = _vector(kinematics(obs[JOINTS_KEY]), POSE_KEY, sizes[POSE_KEY])
         elif needs_pose:
             raise RequestError(f"the request has no {POSE_KEY}, which this policy needs (its end-effector steps "
                                "are sent as cartesian_position targets from it), and this server has no forward "
@@ -70,13 +75,13 @@ def _source(request: dict[str, Any], key: str, from_zero: bool) -> str:
     return source
 
 
-def _vector(value: object, key: str) -> np.ndarray:
+def _vector(value: object, key: str, size: int) -> np.ndarray:
     try:
         arr = np.array(value, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
         raise RequestError(f"{key} is not numbers") from exc
-    if arr.shape != (SIZES[key],):
-        raise RequestError(f"{key} has {arr.size} values; expected {SIZES[key]}")
+    if arr.shape != (size,):
+        raise RequestError(f"{key} has {arr.size} values; expected {size}")
     return arr
 
 

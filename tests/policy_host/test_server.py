@@ -166,3 +166,15 @@ def test_api_key_is_required_when_set_and_healthz_answers(serve) -> None:
     assert client.infer(droid_observation())["actions"].shape == (1, 8)
     with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=5) as health:
         assert health.status == 200
+
+
+@pytest.mark.filterwarnings(OPENPI_CLIENT_WARNING)
+def test_a_server_for_a_six_joint_arm_takes_six_joints_and_refuses_seven(serve) -> None:
+    policy = Recording(cameras=())
+    server = serve(lambda: policy, arm_joints=6)
+    client = WebsocketClientPolicy(host=url(server))
+    obs = {**droid_observation(), "observation/joint_position": np.arange(6, dtype=np.float64)}
+    assert client.infer(obs)["actions"].shape[-1] == 8
+    np.testing.assert_array_equal(policy.seen[0]["observation/joint_position"], np.arange(6))
+    with pytest.raises(RuntimeError, match="observation/joint_position has 7 values; expected 6"):
+        client.infer(droid_observation())
