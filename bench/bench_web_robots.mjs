@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 
 import { launchChromium } from '../web/test/support/browser.mjs';
 import { repoRoot } from '../web/test/support/python.mjs';
-import { startServer } from '../web/test/support/server.mjs';
+import { everyRobotModels, startServer } from '../web/test/support/server.mjs';
 import { client } from './voter_client.mjs';
 
 /** @typedef {Awaited<ReturnType<typeof launchChromium>>} Browser */
@@ -47,14 +47,7 @@ const BASE_CELL = 'franka/table';
 const CELLS = [BASE_CELL, ...String(opts.cells).split(',').filter((c) => c && c !== BASE_CELL)];
 const VIEWPORT = { width: 1440, height: 900 };
 const INSTRUCTION = 'pick up the red cube';
-const MODELS = ['zero', 'random'].map((kind) => `[[model]]
-name = "bench-${kind}"
-kind = "${kind}"
-organisation = "bench"
-licence = "MIT"
-latency_s = 0.0
-robots = ["franka", "ur5e", "widowx"]
-`).join('\n');
+const MODELS = everyRobotModels(['bench-zero', 'bench-random'], ['zero', 'random'], 'bench');
 
 /** @param {number[]} xs */
 const median = (xs) => {

@@ -7,7 +7,7 @@
 - move the kettle left / right / forward / back (PUSH) and pick it up (PICK): as for a cube, measured on the
   kettle's free joint, and a moved kettle must still stand upright;
 - move the kettle to the left / right burner (PLACE, target "left burner" | "right burner"): success when the
-  kettle stands upright on the counter with its base's centre within BURNER_RADIUS of the burner's centre,
+  kettle stands upright on the counter with its base's centre within ON_BURNER of the burner's centre,
   and the hand has let go.
 
 Progress blends reaching (the hand's distance to the object or handle, relative to where it started) with
@@ -26,7 +26,7 @@ from sim_engine.world import World
 
 OPEN_FRACTION = 0.4  # of a door's travel: the microwave ~48 degrees, a hinge door ~36, the slide 18 cm
 UPRIGHT_COS = np.cos(np.radians(30))  # a moved kettle may lean at most this much
-BURNER_RADIUS = 0.05  # m from a burner's centre the kettle's base centre may be (the burners are 0.15 m apart)
+ON_BURNER = 0.05  # m from a burner's centre the kettle's base centre may be (the burners are 0.15 m apart)
 REST_HEIGHT = 0.01  # m above its starting height a kettle may be and still stand on the counter
 KETTLE = "kettle"
 
@@ -124,11 +124,11 @@ class SceneTaskEvaluator:
         dist = self._burner_distance(pos)
         resting = abs(float(pos[2] - self.start[2])) < REST_HEIGHT
         released = self.world.gripper_closure(data) < 0.5
-        if dist <= BURNER_RADIUS and resting and released and self._upright(data):
+        if dist <= ON_BURNER and resting and released and self._upright(data):
             return TaskStatus(success=True, progress=1.0)
         closeness = clip01(1.0 - dist / self.dist0)
         return TaskStatus(success=False, progress=min(0.99, 0.3 * self._reach(data) + 0.6 * closeness
-                                                      + 0.1 * float(dist <= BURNER_RADIUS)))
+                                                      + 0.1 * float(dist <= ON_BURNER)))
 
     def _open(self, data: mujoco.MjData) -> TaskStatus:
         opened = max(o.fraction(data) for o in self.fx.openings[self.spec.object or ""])

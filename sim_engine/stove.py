@@ -25,7 +25,7 @@ from sim_engine.robots import RobotSpec
 BURNERS = {"left": (0.02, -0.17), "right": (0.02, -0.32)}
 KETTLE_START = (-0.22, -0.27)
 KETTLE_HALF = 0.122  # half the kettle body's footprint (gymnasium-robotics' kettle collision box)
-BURNER_RADIUS = 0.07
+BURNER_RADIUS = 0.07  # m, the drawn disc (the kettle counts as on it within scene_tasks.ON_BURNER)
 KETTLE_YAW = np.pi / 2  # handle along y, spout towards -y
 
 

@@ -14,7 +14,7 @@ from schemas.task import TaskFamily, TaskSpec
 from sim_engine.episode import EpisodeSpec, run_episode
 from sim_engine.fixtures import REST_TOL, fixtures_of
 from sim_engine.scene import CUBE_HALF, TABLE_TOP
-from sim_engine.scene_tasks import BURNER_RADIUS, OPEN_FRACTION
+from sim_engine.scene_tasks import ON_BURNER, OPEN_FRACTION
 from sim_engine.state import InitialState
 from sim_engine.tasks import SequenceEvaluator
 from sim_engine.understanding import understand
@@ -147,10 +147,10 @@ def test_the_kettle_on_a_burner_must_stand_on_it_upright_and_let_go(robot, side)
         progress.append(ev(data).progress)
     assert progress == sorted(progress)
     assert progress[-1] > progress[0] + 0.3
-    _kettle_at(world, data, adr, burner[:2] + [0.0, 0.8 * BURNER_RADIUS])
+    _kettle_at(world, data, adr, burner[:2] + [0.0, 0.8 * ON_BURNER])
     assert ev(data).success is True
     assert ev(data).progress == 1.0
-    _kettle_at(world, data, adr, burner[:2] + [1.4 * BURNER_RADIUS, 0.0])  # beside it
+    _kettle_at(world, data, adr, burner[:2] + [1.4 * ON_BURNER, 0.0])  # beside it
     assert ev(data).success is False
     _kettle_at(world, data, adr, other[:2])  # on the other burner
     assert ev(data).success is False

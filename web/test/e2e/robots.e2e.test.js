@@ -19,7 +19,7 @@ import { decodeReplay } from '../../src/lib/vlar.js';
 import { Received, asVoter, findTerms, spoilerTerms, waitVoteOpen } from '../support/arena-page.mjs';
 import { launchChromium } from '../support/browser.mjs';
 import { repoRoot, runPython } from '../support/python.mjs';
-import { startServer } from '../support/server.mjs';
+import { everyRobotModels, startServer } from '../support/server.mjs';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'e2e');
 const POSE_REFERENCE = path.join(repoRoot, 'web', 'test', 'support', 'pose_reference.py');
@@ -30,14 +30,7 @@ const STEP = 6; // the control step compared (of ARENA_MAX_STEPS)
 const CELLS = [{ robot: 'ur5e', scene: 'kitchen' }, { robot: 'widowx', scene: 'warehouse' }];
 /** Two cheap policies that drive every robot (tests/support/light_models.py, with `robots`). */
 const LIGHT = { names: ['e2e-still-arm', 'e2e-jitter-arm'], organisation: 'E2E Robot Lab' };
-const MODELS = LIGHT.names.map((name, i) => `[[model]]
-name = "${name}"
-kind = "${['zero', 'random'][i]}"
-organisation = "${LIGHT.organisation}"
-licence = "MIT"
-latency_s = 0.0
-robots = ["franka", "ur5e", "widowx"]
-`).join('\n');
+const MODELS = everyRobotModels(LIGHT.names, ['zero', 'random'], LIGHT.organisation);
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;

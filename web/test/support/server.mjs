@@ -11,6 +11,22 @@ import path from 'node:path';
 
 import { pythonInterpreter, repoRoot } from './python.mjs';
 
+/**
+ * A models.toml of cheap policies that drive every robot, for ARENA_MODELS: one entry per `kinds[i]`
+ * ("zero", "random", ...) named `names[i]`.
+ * @param {string[]} names @param {string[]} kinds @param {string} organisation
+ */
+export function everyRobotModels(names, kinds, organisation) {
+  return names.map((name, i) => `[[model]]
+name = "${name}"
+kind = "${kinds[i]}"
+organisation = "${organisation}"
+licence = "MIT"
+latency_s = 0.0
+robots = ["franka", "ur5e", "widowx"]
+`).join('\n');
+}
+
 /** @returns {Promise<number>} */
 export function freePort() {
   return new Promise((resolve, reject) => {
